@@ -1,0 +1,84 @@
+"""Cleaning: Unicode and whitespace normalisation, and removal of boilerplate and advertising lines."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Phrases of sales copy. A line is an advertisement when it reads like sales copy *and* is about
+# something the rest of the document never mentions; neither signal alone is enough, because news
+# and policy texts quote "preferred" or "leading" in passing.
+PROMO_CUES = (
+    r"industry[- ]leading", r"market[- ]leading", r"world[- ]class", r"best[- ]in[- ]class",
+    r"state[- ]of[- ]the[- ]art", r"cutting[- ]edge", r"leading (?:provider|supplier|manufacturer)",
+    r"preferred (?:supplier|solution|choice|partner|provider|vendor)", r"trusted by", r"recommended by",
+    r"(?:delivers|offers|provides) [\w\s,-]{0,40}solutions", r"solutions? (?:designed|equipped|built)",
+    r"buy now", r"order (?:now|today)", r"shop (?:now|today)", r"free (?:trial|shipping|quote)",
+    r"try (?:it )?(?:free|today|now)", r"sign up (?:now|today)", r"limited[- ]time", r"% off",
+    r"discount", r"sponsored", r"advertisement", r"promo(?:tion)? code", r"call (?:us )?(?:now|today)",
+    r"visit (?:our|us)", r"contact (?:our|us) (?:today|now)", r"the #?1 ", r"unbeatable", r"award[- ]winning",
+    r"guaranteed", r"rugged", r"certified (?:pc|solutions|products)",
+)
+_PROMO_RE = re.compile("|".join(PROMO_CUES), re.IGNORECASE)
+
+# Whole lines that are page furniture rather than content.
+_BOILERPLATE_RE = re.compile(
+    r"^(?:advertisement|sponsored( content)?|share (this|on)\b.*|subscribe\b.*|sign up for\b.*"
+    r"|follow us\b.*|read more:?|related( articles| stories)?:?|references:?|sources?:?"
+    r"|all rights reserved\.?|copyright\b.*|©.*|click here\b.*|cookie(s)? (policy|settings)\b.*)$",
+    re.IGNORECASE,
+)
+_WORD_RE = re.compile(r"[a-z][a-z-]{3,}")
+_STOP = frozenset("this that with from have will their them they than into also been were which".split())
+
+
+def normalise(text: str) -> str:
+    """NFC-normalise, unify newlines, drop control characters and trailing spaces, squeeze blank lines."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOP}
+
+
+def promo_score(line: str) -> int:
+    """How many distinct sales-copy cues a line contains."""
+    return len({m.group(0).lower() for m in _PROMO_RE.finditer(line)})
+
+
+def is_advertising(line: str, rest_of_document: str) -> bool:
+    """True for a line that sells something the rest of the document is not about."""
+    cues = promo_score(line)
+    if cues == 0:
+        return False
+    words = _content_words(line)
+    if not words:
+        return False
+    shared = len(words & _content_words(rest_of_document)) / len(words)
+    # Two or more cues with little shared vocabulary, or one cue with almost none.
+    return (cues >= 2 and shared < 0.5) or shared < 0.25
+
+
+def remove_boilerplate(text: str) -> str:
+    """Drop advertising and page-furniture lines; keep everything else byte for byte."""
+    lines = text.split("\n")
+    # Judge each line against the plain content only, so two ads cannot vouch for each other.
+    plain = "\n".join(line for line in lines if promo_score(line) == 0)
+    kept: list[str] = []
+    for line in lines:
+        if _BOILERPLATE_RE.match(line.strip("*_#> ").strip()):
+            continue
+        if line.strip() and not line.lstrip().startswith(("#", "|")) and is_advertising(line, plain):
+            continue
+        kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def clean_text(text: str) -> str:
+    """The full cleaning step applied to every loaded document."""
+    return remove_boilerplate(normalise(text))

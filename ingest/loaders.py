@@ -1,0 +1,259 @@
+"""Loaders: turn a file (txt, md, html, pdf, docx) or an http(s) URL into a cleaned Document."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+
+from ingest.clean import clean_text
+from ingest.documents import Document, IngestError
+from kvisa.settings import Settings
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+SIDECAR_SUFFIX = ".meta.yaml"
+_CONTENT_TYPES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+
+
+def make_doc_id(name: str) -> str:
+    """A safe identifier from any name: lower-case letters, digits and dashes, never a path."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80].strip("-")
+    if not slug:
+        raise IngestError(f"cannot derive a document id from the name {name!r}")
+    return slug
+
+
+def detect_language(text: str) -> str:
+    """'zh' when Chinese characters dominate the letters, else 'en'."""
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "zh" if cjk > 0.3 * (cjk + latin) else "en"
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Strict decoding: UTF-8 (or UTF-16 with a BOM); binary data and bad bytes are errors."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{name}: not valid UTF-16 text ({exc.reason})") from exc
+    if b"\x00" in data[:8192]:
+        raise IngestError(f"{name}: looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: not valid UTF-8 text (bad byte at offset {exc.start})") from exc
+    controls = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if controls > 0.05 * max(1, len(text[:8192])):
+        raise IngestError(f"{name}: looks like a binary file, not text")
+    return text
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """YAML front matter (as strings) and the body after it."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise IngestError(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise IngestError("front matter is not a mapping of keys to values")
+    return {str(k): str(v) for k, v in data.items() if v is not None}, text[match.end() :]
+
+
+def _html_to_text(data: bytes, name: str) -> tuple[str, str]:
+    """Main text of an HTML page as Markdown-like lines, and its title. Drops navigation and scripts."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
+                     "iframe", "svg", "button", "template"]):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    lines: list[str] = []
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote"]):
+        if el.find_parent(["li", "tr", "blockquote"]) and el.name in ("p", "li"):
+            continue  # counted once, with its container
+        text = el.get_text(" ", strip=True)
+        if not text:
+            continue
+        if el.name.startswith("h"):
+            lines.append("\n" + "#" * int(el.name[1]) + " " + text)
+        elif el.name == "li":
+            lines.append("- " + text)
+        elif el.name == "tr":
+            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
+            lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines.append(text)
+    if not lines:
+        lines = [root.get_text("\n", strip=True)]
+    return "\n".join(lines), title
+
+
+def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
+    """Cleaned text of a PDF's text layer, pages joined by blank lines, and each page's start offset."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.startswith(b"%PDF"):
+        raise IngestError(f"{name}: malformed PDF (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [clean_text(page.extract_text() or "") for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise IngestError(f"{name}: malformed PDF ({type(exc).__name__})") from exc
+    text, starts = "", []
+    for page in pages:
+        starts.append(len(text) + (2 if text else 0))
+        if page:
+            text = f"{text}\n\n{page}" if text else page
+    return text, starts
+
+
+def _docx_to_text(data: bytes, name: str) -> str:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise IngestError(f"{name}: malformed DOCX file") from exc
+    lines = []
+    for para in document.paragraphs:
+        text = para.text.strip()
+        style = (para.style.name or "").lower() if para.style is not None else ""
+        if not text:
+            continue
+        level = re.match(r"heading (\d)", style)
+        lines.append(f"{'#' * int(level.group(1))} {text}" if level else ("# " + text if style == "title" else text))
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("| " + " | ".join(c.text.strip() for c in row.cells) + " |")
+    return "\n".join(lines)
+
+
+def _title_from(text: str, fallback: str) -> str:
+    for line in text.split("\n"):
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= 120 else line[:117].rsplit(" ", 1)[0] + "..."
+    return fallback
+
+
+def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, extra: dict[str, str]) -> Document:
+    """Build a Document from raw bytes of a known type. Raises IngestError on anything unusable."""
+    if not data.strip():
+        raise IngestError(f"{name}: file is empty")
+    meta = dict(extra)
+    page_starts: list[int] = []
+    html_title = ""
+    if suffix in (".txt", ".md", ".markdown"):
+        body = decode_text(data, name)
+        if suffix != ".txt":
+            front, body = split_front_matter(body)
+            meta = {**front, **meta}
+    elif suffix in (".html", ".htm"):
+        decode_text(data, name)  # refuse binary or undecodable bytes before parsing
+        body, html_title = _html_to_text(data, name)
+    elif suffix == ".pdf":
+        body, page_starts = _pdf_to_text(data, name)  # already cleaned page by page
+    elif suffix == ".docx":
+        body = _docx_to_text(data, name)
+    else:
+        raise IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    text = body if suffix == ".pdf" else clean_text(body)
+    if not text:
+        raise IngestError(f"{name}: no text left after cleaning (empty or only boilerplate)")
+    language = meta.get("language") or detect_language(text)
+    title = meta.get("title") or html_title or _title_from(text, doc_id)
+    return Document(
+        doc_id=meta.get("doc_id") and make_doc_id(meta["doc_id"]) or doc_id,
+        text=text,
+        title=title,
+        source=source,
+        language=language,
+        source_url=meta.get("source_url", source if source.startswith(("http://", "https://")) else ""),
+        metadata={k: v for k, v in meta.items() if k not in ("title", "doc_id", "language", "source_url")},
+        page_starts=page_starts,
+    )
+
+
+def load_path(path: Path, settings: Settings) -> Document:
+    """Load one local file, with metadata from its front matter or a NAME.meta.yaml sidecar."""
+    name = path.name
+    if not path.exists():
+        raise IngestError(f"{path}: no such file")
+    if not path.is_file():
+        raise IngestError(f"{path}: not a regular file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    size = path.stat().st_size
+    if size > settings.max_bytes:
+        raise IngestError(f"{name}: file is {size / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    extra: dict[str, str] = {}
+    if sidecar.exists():
+        extra, _ = split_front_matter("---\n" + sidecar.read_text(encoding="utf-8") + "\n---\n")
+    return parse_bytes(path.read_bytes(), suffix, name, str(path), make_doc_id(path.stem), extra)
+
+
+def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:
+    """Load an uploaded file. The name only chooses the type and the id; it is never used as a path."""
+    base = re.split(r"[\\/]", file_name)[-1]
+    suffix = Path(base).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(f"{base or 'upload'}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if len(data) > settings.max_bytes:
+        raise IngestError(f"{base}: file is {len(data) / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+    return parse_bytes(data, suffix, base, f"upload:{base}", make_doc_id(Path(base).stem), {})
+
+
+def load_url(url: str, settings: Settings) -> Document:
+    """Fetch an http(s) URL with a time limit, a size limit and a content-type check."""
+    import httpx
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise IngestError(f"{url}: not an http(s) URL")
+    try:
+        with httpx.Client(timeout=settings.url_timeout_s, follow_redirects=True, max_redirects=5) as client:
+            with client.stream("GET", url, headers={"User-Agent": "kvisa-ingest/0.1"}) as response:
+                if response.status_code >= 400:
+                    raise IngestError(f"{url}: server answered HTTP {response.status_code}")
+                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                suffix = _CONTENT_TYPES.get(content_type)
+                if suffix is None:
+                    raise IngestError(f"{url}: unsupported content type {content_type or '(none)'}")
+                declared = int(response.headers.get("content-length") or 0)
+                if declared > settings.max_bytes:
+                    raise IngestError(f"{url}: {declared / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+                chunks, total = [], 0
+                for part in response.iter_bytes():
+                    total += len(part)
+                    if total > settings.max_bytes:
+                        raise IngestError(f"{url}: larger than the {settings.max_file_mb:g} MiB limit")
+                    chunks.append(part)
+    except httpx.TimeoutException as exc:
+        raise IngestError(f"{url}: timed out after {settings.url_timeout_s:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise IngestError(f"{url}: unreachable ({type(exc).__name__})") from exc
+    doc_id = make_doc_id(parsed.netloc + re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parsed.path))
+    return parse_bytes(b"".join(chunks), suffix, url, url, doc_id, {})

@@ -1,0 +1,197 @@
+"""The ingest pipeline: load every source, then chunk, embed and store only what changed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import Chunker
+from ingest.documents import Chunk, Document, IngestError
+from ingest.embedding import get_embedder
+from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
+from ingest.manifest import Manifest, ManifestEntry
+from ingest.store import ChunkStore, open_store
+from kvisa.settings import Settings
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; `errors` holds one line per rejected source."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    chunks_written: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def expand_sources(sources: Iterable[str]) -> list[str]:
+    """Folders become their supported files (README and sidecar files excluded); URLs pass through."""
+    out: list[str] = []
+    for source in sources:
+        path = Path(source)
+        if source.startswith(("http://", "https://")) or not path.is_dir():
+            out.append(source)
+            continue
+        for child in sorted(path.iterdir()):
+            if (child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not child.name.endswith(SIDECAR_SUFFIX) and not child.stem.upper().startswith("README")):
+                out.append(str(child))
+    return out
+
+
+def load_source(source: str, settings: Settings) -> Document:
+    if source.startswith(("http://", "https://")):
+        return load_url(source, settings)
+    return load_path(Path(source), settings)
+
+
+def reconcile(store: ChunkStore, manifest: Manifest) -> int:
+    """Delete whatever an interrupted run left behind: chunks or units the manifest does not vouch for."""
+    stale = [cid for cid, (doc_id, digest) in store.chunk_hashes().items()
+             if doc_id not in manifest.entries or manifest.entries[doc_id].content_hash != digest]
+    if stale:
+        store.delete_chunks(stale)
+    live = set(store.chunk_hashes())
+    orphans = [uid for uid, owner in store.unit_owners().items() if owner not in live]
+    if orphans:
+        store.delete_units(orphans)
+    return len(stale) + len(orphans)
+
+
+class Indexer:
+    """Chunks, embeds and stores documents; every chunk and unit is embedded exactly once, here."""
+
+    def __init__(self, settings: Settings, progress: bool = True) -> None:
+        self.settings = settings
+        self.progress = progress
+        self.store = open_store(settings)
+        self.manifest = Manifest.load(settings.manifest_path)
+        reconcile(self.store, self.manifest)
+
+    def is_current(self, doc: Document) -> bool:
+        entry = self.manifest.entries.get(doc.doc_id)
+        return entry is not None and entry.content_hash == doc.content_hash
+
+    def write(self, docs: list[Document], report: IngestReport) -> None:
+        if not docs:
+            return
+        embedder = get_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        chunker = Chunker(embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap)
+        planned = [(doc, chunker.run(doc)) for doc in docs]
+        chunk_vectors, unit_vectors = self._embed([chunks for _, chunks in planned], embedder)
+        for (doc, chunks), cv, uv in zip(planned, chunk_vectors, unit_vectors, strict=True):
+            self._replace(doc, chunks, cv, uv)
+            (report.updated if doc.doc_id in self.manifest.entries else report.added).append(doc.doc_id)
+            self._record(doc, len(chunks))
+            report.chunks_written += len(chunks)
+
+    def _embed(self, per_doc: list[list[Chunk]], embedder) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Encode all chunks and units in one batched call, then split the vectors back per document."""
+        texts = [c.embed_text for chunks in per_doc for c in chunks]
+        n_chunks = len(texts)
+        texts += [u.context for chunks in per_doc for c in chunks for u in c.units]
+        if self.progress:
+            print(f"embedding {n_chunks} chunks and {len(texts) - n_chunks} evidence units", file=sys.stderr)
+        vectors = embedder.encode(texts, progress=self.progress)
+        chunk_out, unit_out, c_pos, u_pos = [], [], 0, n_chunks
+        for chunks in per_doc:
+            n_units = sum(len(c.units) for c in chunks)
+            chunk_out.append(vectors[c_pos : c_pos + len(chunks)])
+            unit_out.append(vectors[u_pos : u_pos + n_units])
+            c_pos, u_pos = c_pos + len(chunks), u_pos + n_units
+        return chunk_out, unit_out
+
+    def _replace(self, doc: Document, chunks: list[Chunk], cv: np.ndarray, uv: np.ndarray) -> None:
+        """New chunks first, old ones after: a crash in between leaves the old version intact."""
+        old = [cid for cid, (doc_id, digest) in self.store.chunk_hashes().items()
+               if doc_id == doc.doc_id and digest != doc.content_hash]
+        self.store.add_document(doc, chunks, cv, uv)
+        self.store.delete_chunks(old)
+
+    def _record(self, doc: Document, n_chunks: int) -> None:
+        self.manifest.entries[doc.doc_id] = ManifestEntry(
+            doc_id=doc.doc_id, content_hash=doc.content_hash, title=doc.title, language=doc.language,
+            chunks=n_chunks, source=doc.source, source_url=doc.source_url,
+            jurisdiction=doc.metadata.get("jurisdiction", ""),
+        )
+        self.manifest.save()
+
+    def remove(self, doc_id: str) -> None:
+        ids = [cid for cid, (d, _) in self.store.chunk_hashes().items() if d == doc_id]
+        del self.manifest.entries[doc_id]
+        self.manifest.save()  # forget first: leftover chunks are then swept by reconcile
+        self.store.delete_chunks(ids)
+
+
+def _sync_removals(indexer: Indexer, folders: list[Path]) -> list[str]:
+    """Documents whose source file lived in one of `folders` and is gone now."""
+    gone = []
+    for entry in list(indexer.manifest.entries.values()):
+        source = Path(entry.source)
+        if entry.source.startswith(("http", "upload:")) or source.exists():
+            continue
+        if any(source.resolve().parent == folder.resolve() for folder in folders):
+            indexer.remove(entry.doc_id)
+            gone.append(entry.doc_id)
+    return gone
+
+
+def ingest_sources(sources: list[str], settings: Settings, sync: bool = False, progress: bool = True) -> IngestReport:
+    """Ingest files, folders and URLs. Bad sources are reported and skipped; good ones still land."""
+    report = IngestReport()
+    docs: dict[str, Document] = {}
+    for source in expand_sources(sources):
+        try:
+            doc = load_source(source, settings)
+        except IngestError as exc:
+            report.errors.append(str(exc))
+            continue
+        if doc.doc_id in docs:
+            report.errors.append(f"{source}: same document id {doc.doc_id!r} as {docs[doc.doc_id].source}")
+            continue
+        docs[doc.doc_id] = doc
+    indexer = Indexer(settings, progress)
+    changed = [d for d in docs.values() if not indexer.is_current(d)]
+    report.unchanged = [d.doc_id for d in docs.values() if indexer.is_current(d)]
+    indexer.write(changed, report)
+    if sync:
+        report.removed = _sync_removals(indexer, [Path(s) for s in sources if Path(s).is_dir()])
+    return report
+
+
+def ingest_upload(data: bytes, file_name: str, settings: Settings) -> IngestReport:
+    """Ingest bytes received from the web chat; raises IngestError on bad input, index untouched."""
+    doc = load_bytes(data, file_name, settings)
+    report = IngestReport()
+    indexer = Indexer(settings, progress=False)
+    if indexer.is_current(doc):
+        report.unchanged.append(doc.doc_id)
+    else:
+        indexer.write([doc], report)
+    return report
+
+
+def remove_document(doc_id: str, settings: Settings) -> None:
+    indexer = Indexer(settings, progress=False)
+    if doc_id not in indexer.manifest.entries:
+        raise IngestError(f"no document with id {doc_id!r}; see 'kvisa docs list'")
+    indexer.remove(doc_id)
+
+
+def list_documents(settings: Settings) -> list[ManifestEntry]:
+    return sorted(Manifest.load(settings.manifest_path).entries.values(), key=lambda e: e.doc_id)
+
+
+def index_generation(settings: Settings) -> int:
+    """Grows at every change of the index; readers use it to know when their caches are stale."""
+    return Manifest.load(settings.manifest_path).generation

@@ -1,0 +1,123 @@
+"""Chroma storage: a chunk collection and an evidence-unit collection, embedded or on a server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ingest.documents import Chunk, Document, IngestError
+from kvisa.settings import Settings
+
+_BATCH = 1000
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as read back from Chroma."""
+
+    chunk_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:  # chroma raises bare Exceptions for connection problems
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else settings.chroma_dir
+        raise IngestError(f"cannot open the Chroma store at {where}: {str(exc).splitlines()[0]}") from exc
+
+
+class ChunkStore:
+    """All reads and writes of the index go through here. No Chroma embedding function is ever used."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = _client(settings)
+        # embedding_function=None: vectors always come from kvisa, Chroma never downloads a model.
+        space = {"hnsw:space": "cosine"}
+        self.chunks = self.client.get_or_create_collection(
+            settings.collection, embedding_function=None, metadata=space
+        )
+        self.units = self.client.get_or_create_collection(
+            f"{settings.collection}-units", embedding_function=None, metadata=space
+        )
+
+    def count(self) -> int:
+        return self.chunks.count()
+
+    def chunk_hashes(self) -> dict[str, tuple[str, str]]:
+        """chunk_id -> (doc_id, content_hash) for every stored chunk."""
+        got = self.chunks.get(include=["metadatas"])
+        return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def unit_owners(self) -> dict[str, str]:
+        """unit_id -> chunk_id for every stored unit."""
+        got = self.units.get(include=["metadatas"])
+        return {i: m["chunk_id"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def add_document(self, doc: Document, chunks: list[Chunk], chunk_vectors: np.ndarray,
+                     unit_vectors: np.ndarray) -> None:
+        """Write a document's units first, then its chunks: a chunk is only visible with its units."""
+        unit_ids, unit_docs, unit_meta = [], [], []
+        for chunk in chunks:
+            for j, unit in enumerate(chunk.units):
+                unit_ids.append(f"{chunk.chunk_id}:{j:03d}")
+                unit_docs.append(unit.text)
+                unit_meta.append({"chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": unit.start,
+                                  "end": unit.end, "kind": unit.kind, "content_hash": doc.content_hash})
+        for a in range(0, len(unit_ids), _BATCH):
+            self.units.upsert(ids=unit_ids[a : a + _BATCH], documents=unit_docs[a : a + _BATCH],
+                              metadatas=unit_meta[a : a + _BATCH], embeddings=unit_vectors[a : a + _BATCH])
+        for a in range(0, len(chunks), _BATCH):
+            part = chunks[a : a + _BATCH]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata(doc) for c in part],
+                embeddings=chunk_vectors[a : a + _BATCH],
+            )
+
+    def delete_chunks(self, chunk_ids: list[str]) -> None:
+        """Delete chunks and then their units (a unit without its chunk is never read)."""
+        for a in range(0, len(chunk_ids), _BATCH):
+            part = chunk_ids[a : a + _BATCH]
+            self.chunks.delete(ids=part)
+            self.units.delete(where={"chunk_id": {"$in": part}})
+
+    def delete_units(self, unit_ids: list[str]) -> None:
+        for a in range(0, len(unit_ids), _BATCH):
+            self.units.delete(ids=unit_ids[a : a + _BATCH])
+
+    def all_chunks(self) -> list[StoredChunk]:
+        got = self.chunks.get(include=["documents", "metadatas"])
+        return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
+    def query_chunks(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the k nearest chunks."""
+        n = self.count()
+        if n == 0:
+            return []
+        got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None,
+                                include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def units_of(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
+        """(unit_id, text, metadata, vector) of every unit of the given chunks, in document order."""
+        if not chunk_ids:
+            return []
+        got = self.units.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
+        rows = zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
+        return sorted(((i, t, m, np.asarray(v, dtype=np.float32)) for i, t, m, v in rows), key=lambda r: r[0])
+
+
+def open_store(settings: Settings) -> ChunkStore:
+    return ChunkStore(settings)

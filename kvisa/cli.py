@@ -1,0 +1,112 @@
+"""The `kvisa` command line: ingest, add, docs, ask, eval and chat."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import typer
+
+from ingest.documents import IngestError
+from kvisa.settings import Settings, get_settings
+
+app = typer.Typer(help="kvisa: cited answers about China's K visa and US H-1B policy.", no_args_is_help=True,
+                  context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
+docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one line on stderr and exit non-zero."""
+    typer.echo(f"kvisa: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's message is many lines; the user needs the first
+        fail(f"bad settings: {str(exc).splitlines()[0]}")
+        raise
+
+
+def _run_ingest(sources: list[str], sync: bool) -> None:
+    from ingest.pipeline import ingest_sources
+
+    settings = _settings()
+    started = time.perf_counter()
+    try:
+        report = ingest_sources(sources, settings, sync=sync, progress=True)
+    except IngestError as exc:
+        fail(str(exc))
+        return
+    for line in report.errors:
+        typer.echo(f"kvisa: error: {line}", err=True)
+    typer.echo(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}; {report.chunks_written} chunks written "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    sources: list[str] = typer.Argument(None, help="Files, folders or http(s) URLs (default: the corpus folder)."),
+    sync: bool = typer.Option(False, "--sync", help="Also remove documents whose files are gone from the folders."),
+) -> None:
+    """Ingest documents into the index; unchanged documents are skipped.
+
+    Example: kvisa ingest            (the corpus folder)
+             kvisa ingest corpus/ --sync
+    """
+    _run_ingest(sources or [str(_settings().corpus_dir)], sync)
+
+
+@app.command()
+def add(sources: list[str] = typer.Argument(..., help="Files or http(s) URLs to add.")) -> None:
+    """Add one or more files or URLs to the index.
+
+    Example: kvisa add notes.md https://example.org/policy.html
+    """
+    _run_ingest(sources, sync=False)
+
+
+@docs_app.command("list")
+def docs_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the ingested documents.  Example: kvisa docs list --json"""
+    from dataclasses import asdict
+
+    from ingest.pipeline import list_documents
+
+    entries = list_documents(_settings())
+    if as_json:
+        typer.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
+        return
+    if not entries:
+        typer.echo("no documents; run 'kvisa ingest'")
+    for e in entries:
+        typer.echo(f"{e.doc_id}  [{e.language}, {e.chunks} chunks]  {e.title}\n    {e.source}")
+
+
+@docs_app.command("remove")
+def docs_remove(doc_id: str = typer.Argument(..., help="The doc_id shown by 'kvisa docs list'.")) -> None:
+    """Remove one document and all its chunks.  Example: kvisa docs remove my-notes"""
+    from ingest.pipeline import remove_document
+
+    try:
+        remove_document(doc_id, _settings())
+    except IngestError as exc:
+        fail(str(exc))
+    typer.echo(f"removed {doc_id}")
+
+
+def main() -> None:  # pragma: no cover - console entry point helper
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
+
