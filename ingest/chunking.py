@@ -56,7 +56,8 @@ def _cells(row: str) -> list[str]:
 
 def _table_row_unit(start: int, row: str, header: list[str], section: str) -> Unit:
     pairs = "; ".join(f"{h}: {c}" for h, c in zip(header, _cells(row), strict=False) if c)
-    return Unit(start, start + len(row), row, f"{section}: {pairs}", kind="table_row")
+    header_line = "| " + " | ".join(header) + " |"
+    return Unit(start, start + len(row), row, f"{section}: {pairs}", kind="table_row", header=header_line)
 
 
 def _text_units(start: int, line: str, section: str) -> list[Unit]:
@@ -122,17 +123,6 @@ def _split_long_unit(unit: Unit, limit: int, count: TokenCounter) -> list[Unit]:
     return out
 
 
-def _table_header(doc: Document, unit: Unit) -> str:
-    """The header line of the table a row belongs to (to repeat it in a chunk that starts mid-table)."""
-    header = ""
-    for line in reversed(doc.text[: unit.start].rstrip("\n").split("\n")):
-        if not line.startswith("|"):
-            break
-        if not _TABLE_SEPARATOR.match(line):
-            header = line
-    return header
-
-
 class Chunker:
     """Packs each section's units into chunks that fit the embedding window, with a small overlap."""
 
@@ -179,7 +169,7 @@ class Chunker:
     def _make_chunk(self, doc: Document, section: Section, prefix: str, units: list[Unit], index: int) -> Chunk:
         start, end = units[0].start, units[-1].end
         text = doc.text[start:end]
-        header = _table_header(doc, units[0]) if units[0].kind == "table_row" else ""
+        header = units[0].header  # a chunk starting mid-table still embeds its column names
         embed_text = prefix + (header + "\n" if header else "") + text
         while self.count([embed_text])[0] > HARD_TOKEN_LIMIT and header:
             embed_text, header = prefix + text, ""

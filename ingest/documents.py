@@ -42,8 +42,9 @@ class Unit:
     end: int
     text: str
     context: str  # what gets embedded: heading path, table header, then the unit itself
-    kind: str = "sentence"  # sentence | table_row | heading
+    kind: str = "sentence"  # sentence | table_row
     tokens: int = 0
+    header: str = ""  # for a table row: its table's header line
 
 
 @dataclass

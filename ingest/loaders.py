@@ -184,7 +184,7 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
     language = meta.get("language") or detect_language(text)
     title = meta.get("title") or html_title or _title_from(text, doc_id)
     return Document(
-        doc_id=meta.get("doc_id") and make_doc_id(meta["doc_id"]) or doc_id,
+        doc_id=(meta.get("doc_id") and make_doc_id(meta["doc_id"])) or doc_id,
         text=text,
         title=title,
         source=source,

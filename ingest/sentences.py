@@ -6,11 +6,7 @@ import re
 
 # Words that end in a period without ending the sentence. Lower-cased, without the final period.
 ABBREVIATIONS = frozenset(
-    """
-    u.s u.k u.n e.g i.e etc vs cf no nos sec secs art arts para paras ch fig vol pp p
-    dr mr mrs ms prof sr jr st inc co corp ltd llc dept gov govt jan feb mar apr jun jul aug
-    sep sept oct nov dec a.m p.m approx est ref rev ed eds al
-    """.split()
+    ["u.s", "u.k", "u.n", "e.g", "i.e", "etc", "vs", "cf", "no", "nos", "sec", "secs", "art", "arts", "para", "paras", "ch", "fig", "vol", "pp", "p", "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "inc", "co", "corp", "ltd", "llc", "dept", "gov", "govt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "approx", "est", "ref", "rev", "ed", "eds", "al"]
 )
 
 _CJK_END = "。！？"

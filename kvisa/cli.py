@@ -103,6 +103,49 @@ def docs_remove(doc_id: str = typer.Argument(..., help="The doc_id shown by 'kvi
     typer.echo(f"removed {doc_id}")
 
 
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in English or Chinese."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    backend: str = typer.Option(None, "--backend", help="extractive (default), llamacpp or openai."),
+    top_k: int = typer.Option(None, "--top-k", min=1, max=30, help="Passages to retrieve."),
+    doc: str = typer.Option(None, "--doc", help="Only this doc_id."),
+    jurisdiction: str = typer.Option(None, "--jurisdiction", help="Only US or PRC documents."),
+    language: str = typer.Option(None, "--language", help="Only documents in this language (en, zh)."),
+) -> None:
+    """Answer a question from the corpus, with numbered citations.
+
+    Example: kvisa ask "Does the K visa require an employer?"
+             kvisa ask "K字签证发给什么人？" --json
+    """
+    from rag.assistant import BackendUnavailable, get_assistant
+    from rag.retrieve import Filters
+
+    settings = _settings()
+    if backend and backend not in ("extractive", "llamacpp", "openai"):
+        fail(f"unknown backend {backend!r}; use extractive, llamacpp or openai")
+    if not question.strip():
+        fail("the question is empty")
+    try:
+        answer = get_assistant(settings).ask(
+            question, backend=backend, top_k=top_k,
+            filters=Filters(doc_id=doc, jurisdiction=jurisdiction, language=language),
+        )
+    except (BackendUnavailable, IngestError) as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+        return
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("\nSources:")
+    for c in answer.citations:
+        typer.echo(f"[{c.n}] {c.title}" + (f" — {c.section}" if c.section else ""))
+        if c.source_url:
+            typer.echo(f"    {c.source_url}")
+
+
 def main() -> None:  # pragma: no cover - console entry point helper
     app()
 

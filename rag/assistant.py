@@ -1,0 +1,78 @@
+"""The Assistant: the one public way to ask kvisa a question (used by the CLI, the web chat and eval)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from functools import lru_cache
+
+from ingest.embedding import get_embedder
+from kvisa.settings import Settings
+from rag.extractive import ExtractiveAnswerer
+from rag.followup import contextualize
+from rag.retrieve import Filters, HybridRetriever
+from rag.types import Answer, Turn
+
+__all__ = ["Assistant", "Filters", "get_assistant"]
+
+
+class BackendUnavailable(RuntimeError):
+    """The chosen answer backend is not installed or not configured; the message says what to do."""
+
+
+class Assistant:
+    """Retrieve, answer, cite. `ask` returns an Answer; `stream` yields text pieces, then the Answer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = get_embedder(settings.embed_model, settings.embed_batch_size)
+        self.retriever = HybridRetriever(settings, self.embedder)
+        self.extractive = ExtractiveAnswerer(self.retriever)
+        self._lock = threading.Lock()
+
+    def available_backends(self) -> list[str]:
+        """Backends that can answer right now with the current settings."""
+        from rag.generative import backend_available
+
+        return ["extractive"] + [b for b in ("llamacpp", "openai") if backend_available(b, self.settings)]
+
+    def ask(self, question: str, *, history: list[Turn] | None = None, backend: str | None = None,
+            top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        answer = None
+        for piece in self.stream(question, history=history, backend=backend, top_k=top_k, filters=filters):
+            if isinstance(piece, Answer):
+                answer = piece
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, history: list[Turn] | None = None, backend: str | None = None,
+               top_k: int | None = None, filters: Filters | None = None) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the final (verified) Answer."""
+        started = time.perf_counter()
+        backend = backend or self.settings.backend
+        top_k = top_k or self.settings.top_k
+        question = question.strip()
+        if backend == "extractive":
+            query = contextualize(question, history or [])
+            answer = self.extractive.answer(question, query, top_k=top_k, filters=filters)
+            answer.timings["total"] = (time.perf_counter() - started) * 1000
+            yield answer.text
+            yield answer
+            return
+        from rag.generative import generate_answer
+
+        for piece in generate_answer(self, question, history or [], backend, top_k, filters):
+            if isinstance(piece, Answer):
+                piece.timings["total"] = (time.perf_counter() - started) * 1000
+            yield piece
+
+
+@lru_cache(maxsize=4)
+def _cached(settings_json: str) -> Assistant:
+    return Assistant(Settings.model_validate_json(settings_json))
+
+
+def get_assistant(settings: Settings) -> Assistant:
+    """One Assistant per distinct settings in a process (the model and indexes load once)."""
+    return _cached(settings.model_dump_json())

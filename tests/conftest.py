@@ -1,0 +1,47 @@
+"""Shared fixtures: settings on a temporary KVISA_HOME, and the real corpus ingested once per session."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from kvisa.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+CORPUS = PROJECT_ROOT / "corpus"
+GOLD_DEV = PROJECT_ROOT / "eval" / "gold_dev.jsonl"
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    """Settings isolated from the user's environment and kvisa.toml."""
+    return Settings(home=home, corpus_dir=CORPUS, **overrides)
+
+
+@pytest.fixture
+def tmp_settings(tmp_path: Path) -> Settings:
+    """Settings with an empty index of their own."""
+    return make_settings(tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index holds the real corpus, ingested once for the whole session. Read-only."""
+    from ingest.pipeline import ingest_sources
+
+    settings = make_settings(tmp_path_factory.mktemp("corpus-home"))
+    report = ingest_sources([str(CORPUS)], settings, progress=False)
+    assert report.ok, report.errors
+    return settings
