@@ -29,7 +29,7 @@ _BOILERPLATE_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"[a-z][a-z-]{3,}")
-_STOP = frozenset(["this", "that", "with", "from", "have", "will", "their", "them", "they", "than", "into", "also", "been", "were", "which"])
+_STOP = frozenset("this that with from have will their them they than into also been were which".split())
 
 
 def normalise(text: str) -> str:

@@ -43,6 +43,15 @@ def detect_language(text: str) -> str:
     return "zh" if cjk > 0.3 * (cjk + latin) else "en"
 
 
+def unsupported_type(name: str, suffix: str) -> IngestError:
+    allowed = ", ".join(SUPPORTED_SUFFIXES)
+    return IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {allowed}")
+
+
+def too_large(name: str, size: int, settings: Settings) -> IngestError:
+    return IngestError(f"{name}: {size / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+
+
 def decode_text(data: bytes, name: str) -> str:
     """Strict decoding: UTF-8 (or UTF-16 with a BOM); binary data and bad bytes are errors."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -177,7 +186,7 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
     elif suffix == ".docx":
         body = _docx_to_text(data, name)
     else:
-        raise IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise unsupported_type(name, suffix)
     text = body if suffix == ".pdf" else clean_text(body)
     if not text:
         raise IngestError(f"{name}: no text left after cleaning (empty or only boilerplate)")
@@ -204,10 +213,10 @@ def load_path(path: Path, settings: Settings) -> Document:
         raise IngestError(f"{path}: not a regular file")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise unsupported_type(name, suffix)
     size = path.stat().st_size
     if size > settings.max_bytes:
-        raise IngestError(f"{name}: file is {size / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+        raise too_large(name, size, settings)
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     extra: dict[str, str] = {}
     if sidecar.exists():
@@ -220,9 +229,9 @@ def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:
     base = re.split(r"[\\/]", file_name)[-1]
     suffix = Path(base).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(f"{base or 'upload'}: unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise unsupported_type(base or "upload", suffix)
     if len(data) > settings.max_bytes:
-        raise IngestError(f"{base}: file is {len(data) / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+        raise too_large(base, len(data), settings)
     return parse_bytes(data, suffix, base, f"upload:{base}", make_doc_id(Path(base).stem), {})
 
 
@@ -234,8 +243,10 @@ def load_url(url: str, settings: Settings) -> Document:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise IngestError(f"{url}: not an http(s) URL")
     try:
-        with httpx.Client(timeout=settings.url_timeout_s, follow_redirects=True, max_redirects=5) as client:
-            with client.stream("GET", url, headers={"User-Agent": "kvisa-ingest/0.1"}) as response:
+        with (
+            httpx.Client(timeout=settings.url_timeout_s, follow_redirects=True, max_redirects=5) as client,
+            client.stream("GET", url, headers={"User-Agent": "kvisa-ingest/0.1"}) as response,
+        ):
                 if response.status_code >= 400:
                     raise IngestError(f"{url}: server answered HTTP {response.status_code}")
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -244,12 +255,12 @@ def load_url(url: str, settings: Settings) -> Document:
                     raise IngestError(f"{url}: unsupported content type {content_type or '(none)'}")
                 declared = int(response.headers.get("content-length") or 0)
                 if declared > settings.max_bytes:
-                    raise IngestError(f"{url}: {declared / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
+                    raise too_large(url, declared, settings)
                 chunks, total = [], 0
                 for part in response.iter_bytes():
                     total += len(part)
                     if total > settings.max_bytes:
-                        raise IngestError(f"{url}: larger than the {settings.max_file_mb:g} MiB limit")
+                        raise too_large(url, total, settings)
                     chunks.append(part)
     except httpx.TimeoutException as exc:
         raise IngestError(f"{url}: timed out after {settings.url_timeout_s:g} s") from exc

@@ -6,7 +6,11 @@ import re
 
 # Words that end in a period without ending the sentence. Lower-cased, without the final period.
 ABBREVIATIONS = frozenset(
-    ["u.s", "u.k", "u.n", "e.g", "i.e", "etc", "vs", "cf", "no", "nos", "sec", "secs", "art", "arts", "para", "paras", "ch", "fig", "vol", "pp", "p", "dr", "mr", "mrs", "ms", "prof", "sr", "jr", "st", "inc", "co", "corp", "ltd", "llc", "dept", "gov", "govt", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m", "approx", "est", "ref", "rev", "ed", "eds", "al"]
+    """
+    u.s u.k u.n e.g i.e etc vs cf no nos sec secs art arts para paras ch fig vol pp p
+    dr mr mrs ms prof sr jr st inc co corp ltd llc dept gov govt jan feb mar apr jun jul aug
+    sep sept oct nov dec a.m p.m approx est ref rev ed eds al
+    """.split()
 )
 
 _CJK_END = "。！？"
@@ -41,7 +45,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cuts.add(match.end())
     spans: list[tuple[int, int]] = []
     previous = 0
-    for cut in sorted(cuts) + [len(segment)]:
+    for cut in [*sorted(cuts), len(segment)]:
         piece = segment[previous:cut]
         stripped = piece.strip()
         if stripped:

@@ -61,7 +61,9 @@ def _matches(term: str, words: frozenset[str]) -> bool:
     if len(term) < 4 or any(ch.isdigit() for ch in term):
         return False
     return any(
-        len(w) >= 4 and (w.startswith(term) or term.startswith(w)) and min(len(w), len(term)) >= 0.6 * max(len(w), len(term))
+        len(w) >= 4
+        and (w.startswith(term) or term.startswith(w))
+        and min(len(w), len(term)) >= 0.6 * max(len(w), len(term))
         for w in words
     )
 

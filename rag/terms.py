@@ -12,7 +12,17 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "of", "in", "on", "at", "to", "for", "from", "by", "with", "without", "about", "into", "onto", "over", "under", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "can", "could", "may", "might", "must", "shall", "should", "will", "would", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "there", "here", "it", "its", "it's", "they", "them", "their", "theirs", "he", "she", "his", "her", "we", "us", "our", "you", "your", "i", "me", "my", "mine", "not", "no", "nor", "any", "all", "each", "every", "some", "such", "only", "also", "just", "more", "most", "much", "many", "very", "other", "another", "same", "own", "both", "either", "neither", "one", "ones", "s", "t", "according", "say", "says", "said", "tell", "give", "given", "gives", "list", "name", "named", "describe", "explain", "between", "after", "before", "during", "since", "until", "while", "did", "does", "的", "了", "是", "在", "和", "与", "及", "或", "对", "为", "由", "把", "被", "有", "吗", "呢", "吧", "啊", "哪", "哪个", "哪一个", "什么", "怎么", "如何", "多少", "几", "谁", "哪些", "哪天", "是否", "以及", "这", "那", "这个", "那个", "其", "之", "而", "并", "一个", "一", "中", "上", "下", "作", "作了", "会", "可以", "能"]
+    """
+    a an the and or but if then than so of in on at to for from by with without about into onto over under
+    as is are was were be been being am do does did done doing have has had having can could may might must
+    shall should will would what which who whom whose when where why how that this these those there here
+    it its it's they them their theirs he she his her we us our you your i me my mine not no nor any all
+    each every some such only also just more most much many very other another same own both either
+    neither one ones s t according say says said tell give given gives list name named describe explain
+    between after before during since until while
+    的 了 是 在 和 与 及 或 对 为 由 把 被 有 吗 呢 吧 啊 哪 哪个 哪一个 什么 怎么 如何 多少 几 谁 哪些 哪天
+    是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能
+    """.split()
 )
 
 # Domain words worth matching across languages (the embedding model is English-only).
