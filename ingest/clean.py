@@ -13,13 +13,18 @@ PROMO_CUES = (
     r"state[- ]of[- ]the[- ]art", r"cutting[- ]edge", r"leading (?:provider|supplier|manufacturer)",
     r"preferred (?:supplier|solution|choice|partner|provider|vendor)", r"trusted by", r"recommended by",
     r"(?:delivers|offers|provides) [\w\s,-]{0,40}solutions", r"solutions? (?:designed|equipped|built)",
+    r"the #?1 ", r"unbeatable", r"award[- ]winning", r"guaranteed", r"rugged", r"certified (?:pc|solutions|products)",
+)
+# Calls to buy or click. Only these make a single cue enough: news quotes "world-class" or
+# "guaranteed" in passing, but a policy text does not tell its reader to order today.
+CALL_TO_ACTION_CUES = (
     r"buy now", r"order (?:now|today)", r"shop (?:now|today)", r"free (?:trial|shipping|quote)",
     r"try (?:it )?(?:free|today|now)", r"sign up (?:now|today)", r"limited[- ]time", r"% off",
     r"discount", r"sponsored", r"advertisement", r"promo(?:tion)? code", r"call (?:us )?(?:now|today)",
-    r"visit (?:our|us)", r"contact (?:our|us) (?:today|now)", r"the #?1 ", r"unbeatable", r"award[- ]winning",
-    r"guaranteed", r"rugged", r"certified (?:pc|solutions|products)",
+    r"visit (?:our|us)", r"contact (?:our|us) (?:today|now)",
 )
-_PROMO_RE = re.compile("|".join(PROMO_CUES), re.IGNORECASE)
+_CALL_TO_ACTION_RE = re.compile("|".join(CALL_TO_ACTION_CUES), re.IGNORECASE)
+_PROMO_RE = re.compile("|".join(PROMO_CUES + CALL_TO_ACTION_CUES), re.IGNORECASE)
 
 # Whole lines that are page furniture rather than content.
 _BOILERPLATE_RE = re.compile(
@@ -60,8 +65,8 @@ def is_advertising(line: str, rest_of_document: str) -> bool:
     if not words:
         return False
     shared = len(words & _content_words(rest_of_document)) / len(words)
-    # Two or more cues with little shared vocabulary, or one cue with almost none.
-    return (cues >= 2 and shared < 0.5) or shared < 0.25
+    # Two or more cues with little shared vocabulary, or one call to action with almost none.
+    return (cues >= 2 and shared < 0.5) or (bool(_CALL_TO_ACTION_RE.search(line)) and shared < 0.25)
 
 
 def remove_boilerplate(text: str) -> str:
