@@ -1,0 +1,109 @@
+"""Structure-aware chunking: headings become section paths, table rows keep their header, Chinese splits at 。."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import pytest
+
+from ingest.chunking import HARD_TOKEN_LIMIT, Chunker, split_sections
+from ingest.documents import Document
+from ingest.embedding import Embedder, get_embedder
+from kvisa.settings import BUNDLED_MODEL
+
+VISA_CODES = ["F", "L", "M", "Q1", "Q2", "S1", "S2", "X1", "X2", "Z", "C", "D", "G", "J1", "J2", "R", "K"]
+TABLE_ROWS = "\n".join(f"| {code} | Ordinary visa {code}, issued for purpose number {i} of Article 6 |"
+                       for i, code in enumerate(VISA_CODES))
+GUIDE = f"""# Visa guide
+
+Visas are issued by the consulates. This guide lists them.
+
+## Eligibility
+
+### Age limits
+
+Applicants must be young. They must hold a bachelor's degree or higher.
+
+### Documents
+
+Applicants submit proof of their degree.
+
+## Categories
+
+| Code | Purpose |
+|---|---|
+{TABLE_ROWS}
+"""
+CHINESE = ("K字签证自2025年10月1日起施行。持证人可从事教育、科技、文化交流活动。"
+           "申请人不需要境内雇主或者单位邀请。申请人需要满足年龄、教育背景和工作经历等条件。") * 6
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return get_embedder(BUNDLED_MODEL)
+
+
+def chunk(embedder: Embedder, text: str, max_tokens: int = 200, title: str = "Visa guide") -> list:
+    doc = Document(doc_id="guide", text=text, title=title, source="guide.md")
+    return Chunker(embedder.count_tokens, max_tokens, overlap=1).run(doc)
+
+
+def test_headings_become_sections_with_their_full_path(embedder: Embedder) -> None:
+    chunks = chunk(embedder, GUIDE)
+    sections = [c.section for c in chunks]
+    # The single top-level title is the document title, so it is not repeated in every path.
+    assert sections[:3] == ["", "Eligibility > Age limits", "Eligibility > Documents"]
+    assert set(sections[3:]) == {"Categories"}
+    age = chunks[1]
+    assert age.text == "Applicants must be young. They must hold a bachelor's degree or higher."
+    assert age.embed_text.startswith("Visa guide\nEligibility > Age limits\n")
+
+
+def test_a_chunk_never_spans_two_sections(embedder: Embedder) -> None:
+    doc = Document(doc_id="guide", text=GUIDE, title="Visa guide", source="guide.md")
+    for section in split_sections(doc):
+        spans = [(u.start, u.end) for u in section.units]
+        assert spans == sorted(spans)
+    for c in chunk(embedder, GUIDE):
+        assert "##" not in c.text
+
+
+def test_table_rows_keep_their_header_in_the_embedded_text(embedder: Embedder) -> None:
+    table_chunks = [c for c in chunk(embedder, GUIDE, max_tokens=80) if c.section == "Categories"]
+    assert len(table_chunks) >= 3  # the table is long enough to be cut
+    for c in table_chunks:
+        assert c.text.startswith("| ") and "| Code | Purpose |" not in c.text
+        assert c.embed_text.startswith("Visa guide\nCategories\n| Code | Purpose |\n")
+        for unit in c.units:
+            assert unit.kind == "table_row"
+            code = unit.text.split("|")[1].strip()
+            assert unit.context.startswith(f"Categories: Code: {code}; Purpose: Ordinary visa {code}")
+
+
+def test_chinese_text_is_cut_at_chinese_sentence_ends(embedder: Embedder) -> None:
+    chunks = chunk(embedder, CHINESE, max_tokens=64, title="K字签证")
+    assert len(chunks) > 3
+    for c in chunks:
+        assert c.text[-1] in "。！？", c.text
+        assert all(u.text[-1] == "。" for u in c.units)
+
+
+def test_chunks_fit_the_window_and_their_offsets_point_into_the_text(embedder: Embedder) -> None:
+    long_sentence = "The employer must pay the fee " + "and file the petition " * 150 + "before entry."
+    text = GUIDE + "\n## Long\n\n" + long_sentence + "\n\n## 中文\n\n" + CHINESE
+    doc_chunks = chunk(embedder, text, max_tokens=HARD_TOKEN_LIMIT)
+    counts = embedder.count_tokens([c.embed_text for c in doc_chunks])
+    assert max(counts) <= HARD_TOKEN_LIMIT
+    assert len([c for c in doc_chunks if c.section == "Long"]) >= 2  # one overlong sentence was cut
+    for c in doc_chunks:
+        assert text[c.start : c.end] == c.text
+        for unit in c.units:
+            assert text[unit.start : unit.end] == unit.text
+
+
+def test_consecutive_chunks_of_a_section_overlap_by_one_unit(embedder: Embedder) -> None:
+    table_chunks = [c for c in chunk(embedder, GUIDE, max_tokens=80) if c.section == "Categories"]
+    for before, after in pairwise(table_chunks):
+        assert after.units[0].text == before.units[-1].text
+    covered = [u.text for c in table_chunks for u in c.units]
+    assert len(set(covered)) == len(VISA_CODES)  # every row is in some chunk

@@ -1,0 +1,178 @@
+"""Loaders: HTML main text, PDF pages, DOCX headings, Markdown front matter and http(s) URLs."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import docx
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from ingest.documents import IngestError
+from ingest.loaders import load_path, load_url
+from ingest.pipeline import ingest_sources
+from ingest.store import open_store
+from kvisa.settings import Settings
+
+PAGE = """<!doctype html>
+<html><head><title>K visa explained</title>
+<style>body { color: navyblue; } .menu { display: none; }</style>
+<script>var trackingPixel = "analyticsBeacon"; document.write("scriptInjectedText");</script>
+</head><body>
+<header><a href="/">Home banner</a></header>
+<nav><ul><li><a href="/a">Navigation menu item</a></li><li><a href="/b">Another nav link</a></li></ul></nav>
+<main>
+<h1>K visa explained</h1>
+<p>The K visa is a new ordinary visa category for young foreign science and technology talent.</p>
+<h2>Who can apply</h2>
+<ul><li>Graduates of well-known universities.</li><li>Young researchers in STEM fields.</li></ul>
+<table><tr><th>Item</th><th>Rule</th></tr><tr><td>Employer invitation</td><td>Not required</td></tr></table>
+</main>
+<aside>Sidebar teaser text</aside>
+<footer>Footer legal text</footer>
+<script>console.log("trailingScriptText")</script>
+</body></html>
+"""
+NOISE = ("navyblue", "trackingPixel", "analyticsBeacon", "scriptInjectedText", "Home banner", "Navigation menu",
+         "Another nav link", "Sidebar teaser", "Footer legal", "trailingScriptText")
+
+
+def make_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """A real PDF with a text layer, one list of lines per page."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for lines in pages:
+        for i, line in enumerate(lines):
+            pdf.drawString(72, 800 - 20 * i, line)
+        pdf.showPage()
+    pdf.save()
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def stored_chunks(settings: Settings, doc_id: str) -> list:
+    chunks = [c for c in open_store(settings).all_chunks() if c.metadata["doc_id"] == doc_id]
+    return sorted(chunks, key=lambda c: c.metadata["chunk_index"])
+
+
+def test_html_keeps_the_main_text_only(tmp_path: Path, tmp_settings: Settings) -> None:
+    page = tmp_path / "k-visa.html"
+    page.write_text(PAGE, encoding="utf-8")
+    doc = load_path(page, tmp_settings)
+    assert doc.title == "K visa explained"
+    assert "young foreign science and technology talent" in doc.text
+    assert "- Graduates of well-known universities." in doc.text
+    assert "| Employer invitation | Not required |" in doc.text
+    assert [n for n in NOISE if n in doc.text] == []
+
+
+def test_pdf_page_numbers_land_in_chunk_metadata(tmp_path: Path, tmp_settings: Settings) -> None:
+    pdf = make_pdf(tmp_path / "k-visa-notice.pdf", [
+        ["K visa overview", "The K visa is for young science and technology talent from abroad."],
+        ["Application process", "Applicants do not need an invitation from an employer in China."],
+    ])
+    report = ingest_sources([str(pdf)], tmp_settings, progress=False)
+    assert report.added == ["k-visa-notice"], report.errors
+    chunks = stored_chunks(tmp_settings, "k-visa-notice")
+    pages = {c.metadata["page"] for c in chunks}
+    assert pages == {1, 2}
+    by_page = {c.metadata["page"]: c.text for c in chunks}
+    assert "young science and technology talent" in by_page[1]
+    assert "invitation from an employer" in by_page[2]
+
+
+def test_docx_headings_become_sections(tmp_path: Path, tmp_settings: Settings) -> None:
+    document = docx.Document()
+    document.add_heading("H-1B notes", level=0)
+    document.add_heading("Annual cap", level=1)
+    document.add_paragraph("The regular cap is 65,000 new H-1B visas each fiscal year.")
+    document.add_heading("Advanced degree exemption", level=2)
+    document.add_paragraph("A further 20,000 are set aside for holders of a U.S. master's degree or higher.")
+    path = tmp_path / "h1b-notes.docx"
+    document.save(str(path))
+    report = ingest_sources([str(path)], tmp_settings, progress=False)
+    assert report.added == ["h1b-notes"], report.errors
+    sections = {c.metadata["section"]: c.text for c in stored_chunks(tmp_settings, "h1b-notes")}
+    assert sections == {
+        "Annual cap": "The regular cap is 65,000 new H-1B visas each fiscal year.",
+        "Annual cap > Advanced degree exemption":
+            "A further 20,000 are set aside for holders of a U.S. master's degree or higher.",
+    }
+    assert stored_chunks(tmp_settings, "h1b-notes")[0].metadata["title"] == "H-1B notes"
+
+
+def test_markdown_front_matter_becomes_document_metadata(tmp_path: Path, tmp_settings: Settings) -> None:
+    note = tmp_path / "My Notes.md"
+    note.write_text(
+        "---\ntitle: \"K visa: my notes\"\ndoc_id: k-notes\nlanguage: en\njurisdiction: PRC\n"
+        "source_url: https://example.org/k\nsource_date: 2025-10-01\n---\n\n"
+        "# Heading\n\nThe K visa starts in October.\n",
+        encoding="utf-8",
+    )
+    doc = load_path(note, tmp_settings)
+    assert (doc.doc_id, doc.title, doc.language) == ("k-notes", "K visa: my notes", "en")
+    assert doc.source_url == "https://example.org/k"
+    assert doc.metadata["jurisdiction"] == "PRC" and doc.metadata["source_date"] == "2025-10-01"
+    assert "---" not in doc.text and "source_date" not in doc.text
+    assert doc.text.startswith("# Heading")
+
+
+@pytest.fixture
+def web_server(tmp_path: Path) -> Iterator[str]:
+    """A real http.server on a free loopback port serving tmp_path/site; yields its base URL."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "k-visa.html").write_text(PAGE, encoding="utf-8")
+    (site / "data.bin").write_bytes(b"\x00\x01binary")
+    (site / "big.html").write_text("<p>" + "The K visa. " * 20_000 + "</p>", encoding="utf-8")
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def log_message(self, *args) -> None:  # keep the test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_url_ingest_keeps_the_main_text_of_a_served_page(web_server: str, tmp_settings: Settings) -> None:
+    url = f"{web_server}/k-visa.html"
+    report = ingest_sources([url], tmp_settings, progress=False)
+    assert report.ok, report.errors
+    [doc_id] = report.added
+    chunks = stored_chunks(tmp_settings, doc_id)
+    text = "\n".join(c.text for c in chunks)
+    assert "young foreign science and technology talent" in text
+    assert [n for n in NOISE if n in text] == []
+    assert {c.metadata["source_url"] for c in chunks} == {url}
+    assert {c.metadata["title"] for c in chunks} == {"K visa explained"}
+
+
+def test_url_errors_are_one_line_ingest_errors(web_server: str, tmp_settings: Settings) -> None:
+    for url, expected in [
+        (f"{web_server}/missing.html", "HTTP 404"),
+        (f"{web_server}/data.bin", "unsupported content type"),
+        ("ftp://127.0.0.1/file.txt", "not an http(s) URL"),
+    ]:
+        with pytest.raises(IngestError) as caught:
+            load_url(url, tmp_settings)
+        assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_download_over_the_size_limit_is_refused(web_server: str, tmp_path: Path) -> None:
+    small = Settings(home=tmp_path / "home", max_file_mb=0.1)
+    with pytest.raises(IngestError, match="MiB limit"):
+        load_url(f"{web_server}/big.html", small)
