@@ -146,6 +146,33 @@ def ask(
             typer.echo(f"    {c.source_url}")
 
 
+@app.command()
+def chat(
+    host: str = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1; others need KVISA_AUTH)."),
+    port: int = typer.Option(None, "--port", help="Port (default 7860)."),
+    no_ingest: bool = typer.Option(False, "--no-ingest", help="Serve the index as it is, without ingesting corpus/."),
+) -> None:
+    """Open the web chat; ingests the corpus folder first when it is new or changed.
+
+    Example: kvisa chat                 (http://127.0.0.1:7860)
+             KVISA_AUTH=me:secret kvisa chat --host 0.0.0.0
+    """
+    from ui.app import BindError, check_bind, launch
+
+    settings = _settings()
+    try:
+        check_bind(host or settings.host, settings.auth)  # before the slow ingest
+    except BindError as exc:
+        fail(str(exc))
+    if not no_ingest:
+        from ingest.pipeline import ingest_sources
+
+        report = ingest_sources([str(settings.corpus_dir)], settings, progress=True)  # skips unchanged docs
+        for line in report.errors:
+            typer.echo(f"kvisa: warning: {line}", err=True)
+    launch(settings, host, port)
+
+
 def main() -> None:  # pragma: no cover - console entry point helper
     app()
 

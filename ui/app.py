@@ -1,0 +1,223 @@
+"""The kvisa web chat: build the Gradio app (chat, documents, settings, API) and launch it safely."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from html import escape
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
+
+import gradio as gr
+
+from ingest.documents import IngestError
+from ingest.pipeline import list_documents
+from kvisa.settings import Settings
+from rag.types import Answer, Turn
+from ui.cards import CSS, HEAD, answer_html, citations_json, error_html, partial_html
+from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
+
+log = logging.getLogger(__name__)
+
+# Questions of the dev gold set (eval/gold_dev.jsonl: dev-001, dev-011, dev-028, dev-024, dev-033).
+EXAMPLES = [
+    "How much money must accompany a new H-1B petition under Proclamation 10973?",
+    "Does the $100,000 H-1B fee apply to renewals?",
+    "What educational background qualifies someone for a K visa?",
+    "K字签证发给什么人？",
+    "K字签证和美国H-1B签证，哪一个要求有雇主？",
+]
+
+# System fonts only: the page must not fetch a font from anywhere.
+THEME = gr.themes.Default(
+    primary_hue="blue",
+    font=[gr.themes.Font("system-ui"), gr.themes.Font("-apple-system"), "Segoe UI", "Noto Sans",
+          "Noto Sans CJK SC", "WenQuanYi Micro Hei", "sans-serif"],
+    font_mono=[gr.themes.Font("ui-monospace"), "DejaVu Sans Mono", "monospace"],
+)
+
+_ASSISTANT_LOCK = threading.Lock()
+
+
+class BindError(ValueError):
+    """The chat may not bind this address with these settings; the message is one line."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, auth: str | None) -> tuple[str, str] | None:
+    """The (user, password) to require, or None; refuses a non-loopback host without auth."""
+    credentials = None
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not (sep and user and password):
+            raise BindError("KVISA_AUTH must look like user:password")
+        credentials = (user, password)
+    if credentials is None and not is_loopback(host):
+        raise BindError(f"refusing to serve on {host} without a password; set KVISA_AUTH=user:password "
+                        "or bind 127.0.0.1")
+    return credentials
+
+
+def assistant_for(settings: Settings):
+    """The shared Assistant (loaded once; the lock keeps a warm-up and a first question from racing)."""
+    from rag.assistant import get_assistant
+
+    with _ASSISTANT_LOCK:
+        return get_assistant(settings)
+
+
+def backends(settings: Settings) -> list[str]:
+    try:
+        return assistant_for(settings).available_backends()
+    except Exception:  # an optional backend that cannot even be probed is simply not offered
+        log.exception("probing answer backends failed")
+        return ["extractive"]
+
+
+def _user_message(exc: Exception) -> str:
+    """One line for the user: our own errors speak for themselves, anything else is internal."""
+    if isinstance(exc, IngestError) or type(exc).__name__ == "BackendUnavailable":
+        return str(exc).splitlines()[0]
+    return "Something went wrong while answering; the server log has the details."
+
+
+def stream_answer(settings: Settings, question: str, turns: list[dict[str, str]], backend: str | None,
+                  top_k: int | None) -> Iterator[str | Answer]:
+    """Pieces of answer text as they come, then the Answer (follow-ups see the earlier turns)."""
+    history = [Turn(question=t["question"], answer=t["answer"]) for t in turns]
+    yield from assistant_for(settings).stream(question, history=history, backend=backend or None,
+                                              top_k=int(top_k) if top_k else None)
+
+
+def respond(settings: Settings, question: str, messages: list[dict], turns: list[dict[str, str]],
+            backend: str | None, top_k: int | None):
+    """The chat event: show the question, stream the answer, then replace it by the cited answer."""
+    question = (question or "").strip()
+    if not question:
+        yield messages, "", turns
+        return
+    messages = [*messages, {"role": "user", "content": escape(question, quote=False)},
+                {"role": "assistant", "content": partial_html("")}]
+    yield messages, "", turns
+    text, answer = "", None
+    try:
+        for piece in stream_answer(settings, question, turns, backend, top_k):
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                text += piece
+                messages = [*messages[:-1], {"role": "assistant", "content": partial_html(text)}]
+                yield messages, "", turns
+    except Exception as exc:
+        log.exception("answering %r failed", question)
+        messages = [*messages[:-1], {"role": "assistant", "content": error_html(_user_message(exc))}]
+        yield messages, "", turns
+        return
+    if answer is None:
+        return
+    titles = [e.title for e in list_documents(settings)] if answer.refused else []
+    html = answer_html(answer, len(turns) + 1, titles)
+    yield ([*messages[:-1], {"role": "assistant", "content": html}], "",
+           [*turns, {"question": question, "answer": answer.text}])
+
+
+def build_app(settings: Settings) -> gr.Blocks:
+    """The whole app; `launch` serves it. Only `chat` and `add_document` are public API endpoints."""
+    private = {"api_visibility": "private"}
+    with gr.Blocks(title="kvisa — K visa and H-1B answers", analytics_enabled=False) as demo:
+        gr.Markdown("## kvisa\nCited answers about China's **K visa** and the US **H-1B** program, "
+                    "from the documents in the index. Click a marker like [1] to see its source.",
+                    elem_id="kv-header")
+        turns = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"), gr.Row():
+                with gr.Column(scale=4):
+                    chatbot = gr.Chatbot(
+                        label="Conversation", show_label=False, elem_id="kv-chat", height=560, latex_delimiters=[],
+                        feedback_options=None, buttons=["copy"], layout="panel",
+                        placeholder="Ask about the K visa or H-1B in English or Chinese (中文).")
+                    with gr.Row():
+                        question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
+                                              scale=5, elem_id="kv-question", autofocus=True, max_lines=4)
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="kv-send")
+                    new_chat = gr.Button("New conversation", size="sm", elem_id="kv-new")
+                with gr.Column(scale=2, min_width=260):
+                    gr.Markdown("**Try an example**")
+                    with gr.Column(elem_id="kv-examples"):
+                        example_buttons = [gr.Button(q, size="sm") for q in EXAMPLES]
+                    with gr.Accordion("Settings", open=False, elem_id="kv-settings"):
+                        backend = gr.Dropdown(label="Answer backend", choices=[settings.backend],
+                                              value=settings.backend, elem_id="kv-backend")
+                        top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                                          label="Passages to retrieve", elem_id="kv-topk")
+            with gr.Tab("Documents", id="documents") as documents_tab:
+                table, doc_menu = build_documents_tab(settings)
+
+        def on_ask(q, m, t, b, k):
+            yield from respond(settings, q, m, t, b, k)
+
+        chat_io = {"inputs": [question, chatbot, turns, backend, top_k], "outputs": [chatbot, question, turns]}
+        question.submit(on_ask, **chat_io, **private)
+        send.click(on_ask, **chat_io, **private)
+        for button, text in zip(example_buttons, EXAMPLES, strict=True):
+            button.click(lambda t=text: t, None, question, queue=False, **private).then(
+                on_ask, **chat_io, **private)
+        new_chat.click(lambda: ([], "", []), None, [chatbot, question, turns], queue=False, **private)
+        documents_tab.select(lambda: (document_rows(settings), gr.Dropdown(choices=document_choices(settings))),
+                             None, [table, doc_menu], **private)
+
+        def offered_backends():
+            names = backends(settings)
+            return gr.Dropdown(choices=names, value=settings.backend if settings.backend in names else names[0])
+
+        demo.load(offered_backends, None, backend, **private)
+
+        def chat(question: str) -> tuple[str, list[dict]]:
+            """Answer one question: the answer text with [n] markers, and its citations."""
+            if not (question or "").strip():
+                raise gr.Error("the question is empty")
+            try:
+                answer = assistant_for(settings).ask(question)
+            except Exception as exc:
+                log.exception("API question %r failed", question)
+                raise gr.Error(_user_message(exc)) from None
+            return answer.text, citations_json(answer)
+
+        gr.api(chat, api_name="chat")
+
+        # add_document takes a real File component so Gradio only hands us files that were uploaded.
+        api_file = gr.File(visible=False, file_types=None)
+        api_message = gr.Textbox(visible=False)
+        api_trigger = gr.Button(visible=False)
+        api_trigger.click(lambda path: add_upload(path, settings) if path else "✗ no file given",
+                          [api_file], [api_message], api_name="add_document",
+                          api_description="Add one file (txt, md, html, pdf, docx) to the index; returns a message.")
+    return demo
+
+
+def launch(settings: Settings, host: str | None = None, port: int | None = None, *,
+           block: bool = True, quiet: bool = False) -> tuple[gr.Blocks, str]:
+    """Serve the chat on host:port (127.0.0.1 by default). Raises BindError for an unsafe bind."""
+    host = host or settings.host
+    port = port or settings.port
+    credentials = check_bind(host, settings.auth)
+    threading.Thread(target=backends, args=(settings,), daemon=True, name="kvisa-warmup").start()
+    demo = build_app(settings)
+    demo.queue()
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, auth=credentials, prevent_thread_lock=not block, quiet=quiet,
+        show_error=False, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
+        footer_links=["api"], max_file_size=settings.max_bytes, theme=THEME, css=CSS, head=HEAD,
+    )
+    return demo, url

@@ -1,0 +1,139 @@
+"""The documents tab: list the index, add files or a URL, remove a document; one message per source."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from ingest.documents import IngestError
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.pipeline import IngestReport, ingest_sources, ingest_upload, list_documents, remove_document
+from kvisa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEADERS = ["doc_id", "Title", "Language", "Chunks", "Source"]
+# One writer at a time: uploads, URLs and removals all rewrite the manifest.
+_WRITE_LOCK = threading.Lock()
+
+
+def document_rows(settings: Settings) -> list[list[object]]:
+    """One table row per ingested document."""
+    return [[e.doc_id, e.title, e.language, e.chunks, e.source_url or e.source] for e in list_documents(settings)]
+
+
+def document_choices(settings: Settings) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for the remove menu."""
+    return [(f"{e.title} ({e.doc_id})", e.doc_id) for e in list_documents(settings)]
+
+
+def _outcome(report: IngestReport, name: str, settings: Settings) -> str:
+    chunks = {e.doc_id: e.chunks for e in list_documents(settings)}
+    if report.added or report.updated:
+        doc_id = (report.added or report.updated)[0]
+        verb = "added" if report.added else "updated"
+        return f"✓ {name}: {verb} as `{doc_id}` ({chunks.get(doc_id, 0)} chunks); ask about it now."
+    if report.unchanged:
+        return f"✓ {name}: already in the index as `{report.unchanged[0]}` (unchanged)."
+    return f"✗ {name}: nothing was added."
+
+
+def add_upload(path: str | os.PathLike[str], settings: Settings) -> str:
+    """Ingest one uploaded file (a server-side temp path); returns one ✓/✗ line, never raises.
+
+    Only the base name travels on, to choose the type and the doc_id; it is never used as a path.
+    """
+    name = Path(path).name
+    try:
+        size = os.path.getsize(path)
+        if size > settings.max_bytes:
+            return f"✗ {name}: file is {size / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit"
+        data = Path(path).read_bytes()
+        with _WRITE_LOCK:
+            report = ingest_upload(data, name, settings)
+        return _outcome(report, name, settings)
+    except IngestError as exc:
+        return f"✗ {exc}"
+    except Exception:  # the user gets one line; the trace goes to the server log
+        log.exception("upload of %s failed", name)
+        return f"✗ {name}: could not be added (internal error; the index is unchanged)"
+
+
+def add_url(url: str, settings: Settings) -> str:
+    """Fetch and ingest one http(s) URL; returns one ✓/✗ line, never raises."""
+    url = (url or "").strip()
+    if not url.startswith(("http://", "https://")):
+        return "✗ enter an http:// or https:// URL"
+    try:
+        with _WRITE_LOCK:
+            report = ingest_sources([url], settings, progress=False)
+    except IngestError as exc:
+        return f"✗ {exc}"
+    except Exception:
+        log.exception("adding %s failed", url)
+        return f"✗ {url}: could not be added (internal error; the index is unchanged)"
+    if report.errors:
+        return "\n".join(f"✗ {line}" for line in report.errors)
+    return _outcome(report, url, settings)
+
+
+def remove(doc_id: str | None, settings: Settings) -> str:
+    """Remove one document; returns one ✓/✗ line."""
+    if not doc_id:
+        return "✗ choose a document to remove"
+    try:
+        with _WRITE_LOCK:
+            remove_document(doc_id, settings)
+    except IngestError as exc:
+        return f"✗ {exc}"
+    except Exception:
+        log.exception("removing %s failed", doc_id)
+        return f"✗ {doc_id}: could not be removed (internal error)"
+    return f"✓ removed `{doc_id}`"
+
+
+def build_documents_tab(settings: Settings) -> tuple[gr.Dataframe, gr.Dropdown]:
+    """The tab's components and events; call inside a `gr.Tab` of the app. Returns table and menu."""
+    gr.Markdown(f"Files: {', '.join(SUPPORTED_SUFFIXES)}, at most {settings.max_file_mb:g} MiB each. "
+                "A document added here is answerable in your next question.")
+    with gr.Row():
+        with gr.Column():
+            files = gr.File(label="Upload files", file_count="multiple", file_types=list(SUPPORTED_SUFFIXES),
+                            type="filepath", elem_id="kv-upload")
+            add_files_btn = gr.Button("Add files", variant="primary")
+        with gr.Column():
+            url = gr.Textbox(label="Or add a web page", placeholder="https://…", elem_id="kv-url")
+            add_url_btn = gr.Button("Add URL")
+            doc_menu = gr.Dropdown(label="Remove a document", choices=document_choices(settings), value=None)
+            remove_btn = gr.Button("Remove document", variant="stop")
+    status = gr.Markdown(elem_classes=["kv-status"], elem_id="kv-doc-status")
+    table = gr.Dataframe(headers=HEADERS, value=document_rows(settings), interactive=False, wrap=True,
+                         label="Documents in the index", elem_id="kv-doc-table")
+
+    def refreshed(message: str) -> tuple[str, list[list[object]], gr.Dropdown]:
+        return message, document_rows(settings), gr.Dropdown(choices=document_choices(settings), value=None)
+
+    def on_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()):
+        paths = paths or []
+        if not paths:
+            return (*refreshed("✗ choose one or more files first"), None)
+        lines = []
+        for i, path in enumerate(paths):
+            progress((i, len(paths)), desc=f"Adding {Path(path).name}")
+            lines.append(add_upload(path, settings))
+        return (*refreshed("\n\n".join(lines)), None)
+
+    def on_url(address: str, progress: gr.Progress = gr.Progress()):
+        progress(0, desc=f"Fetching {address}")
+        return (*refreshed(add_url(address, settings)), "")
+
+    outputs = [status, table, doc_menu]
+    add_files_btn.click(on_files, [files], [*outputs, files], api_visibility="private")
+    add_url_btn.click(on_url, [url], [*outputs, url], api_visibility="private")
+    url.submit(on_url, [url], [*outputs, url], api_visibility="private")
+    remove_btn.click(lambda d: refreshed(remove(d, settings)), [doc_menu], outputs, api_visibility="private")
+    return table, doc_menu
