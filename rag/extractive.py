@@ -10,15 +10,22 @@ from typing import Any
 import numpy as np
 
 from rag.retrieve import Filters, HybridRetriever
-from rag.terms import expand_terms, tokenize
+from rag.terms import question_concepts, tokenize
 from rag.types import Answer, Citation, Passage
 
 # Calibrated on the whole dev gold set (eval/calibrate_refusal.py); see README "Refusal".
-MIN_COVERAGE = 0.55  # share of the question's (idf-weighted) terms the best evidence must contain
-ABSENCE_MARGIN = 0.0  # an "absence" statement wins when it covers at least this much more
+MIN_COVERAGE = 0.35  # share of the question's (idf-weighted) concepts the best evidence must contain
+ABSENCE_MARGIN = 0.05  # a "the source does not say" unit wins when it covers this much more
 LEXICAL_WEIGHT = 0.6  # weight of term coverage against embedding similarity when ranking units
+ANSWER_TYPE_BONUS = 0.15  # for a unit holding the kind of answer asked for (a date for "when")
+RANK_PENALTY = 0.02  # per rank of the unit's passage in the fused retrieval
+CONTEXT_CREDIT = 0.5  # a concept found only in the unit's headings or title counts half
 MAX_UNITS = 3
 SECOND_UNIT_RATIO = 0.75  # a further unit must score at least this share of the best one
+LIST_ITEMS = 4  # list items that follow a unit ending in a colon
+SHORT_UNIT_WORDS = 8  # a shorter sentence is followed by the next one, to make sense
+
+Weights = dict[tuple[str, ...], float]  # question concept (a term and its alternatives) -> weight
 
 REFUSAL = "The corpus does not answer this question."
 REFUSAL_ZH = "语料库中没有这个问题的答案。"
@@ -35,6 +42,29 @@ _ABSENCE = re.compile(
 )
 
 
+_VISA_CLASS = re.compile(r"\bH-1B\b|\b([A-Z]\d?)(?:\s*字)?\s*(?:visas?\b|签证)")
+
+
+def visa_classes(text: str) -> frozenset[str]:
+    """Visa classes a text names ("K visa", "K字签证", "H-1B", "B visas")."""
+    return frozenset(m.group(1) or "H-1B" for m in _VISA_CLASS.finditer(text))
+
+
+# What kind of answer a question asks for, and how to recognise it in a unit. Matching the expected
+# type is a classic QA signal: "when" wants a date, "how many" wants a number.
+_MONTHS = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_ANSWER_TYPES = {
+    "date": (re.compile(r"^\s*(when|what date|by when|until when)\b|什么时候|何时|哪天|哪一天|日期|哪年", re.I),
+             re.compile(_MONTHS + r"\s+\d{1,2}|\d{4}年\d{1,2}月|\d{4}-\d{2}-\d{2}|\b(19|20)\d{2}\b")),
+    "number": (re.compile(r"\b(how (many|much|long)|what (percentage|share|number|amount))\b|多少|几", re.I),
+               re.compile(r"\d")),
+}
+
+
+def expected_answer_type(question: str) -> str | None:
+    return next((name for name, (asks, _) in _ANSWER_TYPES.items() if asks.search(question)), None)
+
+
 @dataclass
 class Evidence:
     """One evidence unit of a retrieved passage, scored against the question."""
@@ -44,28 +74,42 @@ class Evidence:
     vector: np.ndarray
     passage: Passage
     rank: int
-    terms: frozenset[str]
+    terms: frozenset[str]  # of the unit's own text
+    context_terms: frozenset[str]  # of its table header, section path and document title
     similarity: float = 0.0
     coverage: float = 0.0
     score: float = 0.0
+
+    def conflicts_with(self, asked: frozenset[str]) -> bool:
+        """True when the unit is about another visa class than the one asked about."""
+        named = visa_classes(self.text)
+        return bool(asked and named and asked.isdisjoint(named))
 
     @property
     def is_absence(self) -> bool:
         return bool(_ABSENCE.search(self.text)) or "not stated" in self.metadata.get("section", "").lower()
 
 
+def _covers(concept: tuple[str, ...], words: frozenset[str]) -> bool:
+    return any(_matches(term, words) for term in concept)
+
+
 def _matches(term: str, words: frozenset[str]) -> bool:
-    """Exact match, or a shared stem ('effect' ~ 'effective', 'require' ~ 'requirement')."""
+    """Exact match, or the same word stem ('effect' ~ 'effective', 'exempted' ~ 'exemptions')."""
     if term in words:
         return True
-    if len(term) < 4 or any(ch.isdigit() for ch in term):
+    if len(term) < 4 or any(ch.isdigit() for ch in term) or not term.isascii():
         return False
-    return any(
-        len(w) >= 4
-        and (w.startswith(term) or term.startswith(w))
-        and min(len(w), len(term)) >= 0.6 * max(len(w), len(term))
-        for w in words
-    )
+    return any(_shared_stem(term, word) for word in words)
+
+
+def _shared_stem(a: str, b: str) -> bool:
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= max(4, 0.75 * min(len(a), len(b)))
 
 
 class ExtractiveAnswerer:
@@ -79,16 +123,18 @@ class ExtractiveAnswerer:
         passages, query_vector = self.retriever.retrieve(query, top_k, filters)
         retrieved_at = time.perf_counter()
         weights = self._term_weights(query)
-        evidence = self._score(self._evidence(passages), query_vector, weights)
+        evidence = self._score(self._evidence(passages), query_vector, weights, expected_answer_type(question))
         answer = self._compose(question, evidence, weights)
         answer.retrieved = passages
         answer.timings = {"retrieve": (retrieved_at - started) * 1000,
                           "answer": (time.perf_counter() - retrieved_at) * 1000}
         return answer
 
-    def _term_weights(self, query: str) -> dict[str, float]:
+    def _term_weights(self, query: str) -> Weights:
+        """Each concept of the query (a term and its glossary alternatives) weighted by its rarity."""
         lexical = self.retriever.lexical
-        return {t: lexical.idf(t) for t in dict.fromkeys(expand_terms(tokenize(query)))}
+        return {alternatives: max(lexical.idf(t) for t in alternatives)
+                for alternatives in question_concepts(query).values()}
 
     def _evidence(self, passages: list[Passage]) -> list[Evidence]:
         by_chunk = {p.chunk_id: (rank, p) for rank, p in enumerate(passages)}
@@ -96,50 +142,61 @@ class ExtractiveAnswerer:
         for _, text, meta, vector in self.retriever.store.units_of(list(by_chunk)):
             rank, passage = by_chunk[meta["chunk_id"]]
             context = f"{meta.get('header', '')} {meta.get('section', '')} {passage.title}"
-            terms = frozenset(tokenize(text)) | frozenset(tokenize(context))
-            out.append(Evidence(text, meta, vector, passage, rank, terms))
+            out.append(Evidence(text, meta, vector, passage, rank, frozenset(tokenize(text)),
+                                frozenset(tokenize(context))))
         return out
 
     @staticmethod
-    def _coverage(weights: dict[str, float], terms: frozenset[str]) -> float:
+    def _coverage(weights: Weights, item: Evidence) -> float:
+        """Weighted share of the question's concepts found in the unit (half credit for its headings)."""
         total = sum(weights.values()) or 1.0
-        return sum(w for t, w in weights.items() if _matches(t, terms)) / total
+        found = 0.0
+        for concept, weight in weights.items():
+            if _covers(concept, item.terms):
+                found += weight
+            elif _covers(concept, item.context_terms):
+                found += CONTEXT_CREDIT * weight
+        return found / total
 
-    def _score(self, evidence: list[Evidence], query_vector: np.ndarray, weights: dict[str, float]) -> list[Evidence]:
+    def _score(self, evidence: list[Evidence], query_vector: np.ndarray, weights: Weights,
+               answer_type: str | None = None) -> list[Evidence]:
+        shape = _ANSWER_TYPES[answer_type][1] if answer_type else None
         for item in evidence:
             item.similarity = float(item.vector @ query_vector)
-            item.coverage = self._coverage(weights, item.terms)
-            item.score = item.similarity + LEXICAL_WEIGHT * item.coverage - 0.02 * item.rank
+            item.coverage = self._coverage(weights, item)
+            typed = ANSWER_TYPE_BONUS if shape is not None and shape.search(item.text) else 0.0
+            item.score = item.similarity + LEXICAL_WEIGHT * item.coverage + typed - RANK_PENALTY * item.rank
         return sorted(evidence, key=lambda e: e.score, reverse=True)
 
-    def _select(self, evidence: list[Evidence], weights: dict[str, float]) -> list[Evidence]:
+    def _select(self, evidence: list[Evidence], weights: Weights) -> list[Evidence]:
         """The best unit, then units that add question terms the answer does not cover yet."""
         chosen = [evidence[0]]
-        covered = {t for t in weights if _matches(t, evidence[0].terms)}
+        covered = {c for c in weights if _covers(c, evidence[0].terms)}
         for item in evidence[1:]:
             if len(chosen) == MAX_UNITS or item.score < SECOND_UNIT_RATIO * chosen[0].score:
                 break
-            new = {t for t in weights if t not in covered and _matches(t, item.terms)}
+            new = {c for c in weights if c not in covered and _covers(c, item.terms)}
             gain = sum(weights[t] for t in new) / (sum(weights.values()) or 1.0)
             if gain >= 0.1 and not item.is_absence:
                 chosen.append(item)
                 covered |= new
         return sorted(chosen, key=lambda e: (e.rank, e.metadata.get("start", 0)))
 
-    def _compose(self, question: str, evidence: list[Evidence], weights: dict[str, float]) -> Answer:
+    def _compose(self, question: str, evidence: list[Evidence], weights: Weights) -> Answer:
         zh = any("\u4e00" <= ch <= "\u9fff" for ch in question)
         if not evidence:
             return Answer(question, REFUSAL_ZH if zh else REFUSAL, refused=True)
-        answers = [e for e in evidence if not e.is_absence]
-        absences = [e for e in evidence if e.is_absence]
+        asked = visa_classes(question)
+        relevant = [e for e in evidence if not e.conflicts_with(asked)]
+        answers = [e for e in relevant if not e.is_absence]
+        absences = [e for e in relevant if e.is_absence]
         best_answer = max((e.coverage for e in answers), default=0.0)
         best_absence = max(absences, key=lambda e: e.coverage, default=None)
-        if best_absence is not None and best_absence.coverage > best_answer + ABSENCE_MARGIN \
-                and best_absence.coverage >= MIN_COVERAGE:
-            return self._refuse(question, zh, [best_absence])
-        if best_answer < MIN_COVERAGE:
-            return self._refuse(question, zh, [])
-        return self._cite(question, self._select(answers, weights), refused=False)
+        absence_coverage = best_absence.coverage if best_absence else 0.0
+        if should_refuse(best_answer, absence_coverage, MIN_COVERAGE, ABSENCE_MARGIN):
+            return self._refuse(question, zh, [best_absence] if best_absence and absence_coverage > best_answer else [])
+        chosen = _with_continuations(self._select(answers, weights), evidence)
+        return self._cite(question, chosen, refused=False)
 
     def _refuse(self, question: str, zh: bool, grounds: list[Evidence]) -> Answer:
         if not grounds:
@@ -164,10 +221,57 @@ class ExtractiveAnswerer:
         return Answer(question, " ".join(sentences), list(citations.values()), refused=refused)
 
 
+def should_refuse(answer_coverage: float, absence_coverage: float, min_coverage: float, margin: float) -> bool:
+    """Refuse when no unit covers enough of the question, or a "the source does not say" unit covers more."""
+    if absence_coverage >= min_coverage and absence_coverage > answer_coverage + margin:
+        return True
+    return answer_coverage < min_coverage
+
+
+def _with_continuations(chosen: list[Evidence], evidence: list[Evidence]) -> list[Evidence]:
+    """Complete units that only introduce their answer: "...three kinds of people:" takes its list items."""
+    by_chunk: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        by_chunk.setdefault(item.metadata["chunk_id"], []).append(item)
+    out: list[Evidence] = []
+    for item in chosen:
+        out.append(item)
+        siblings = sorted(by_chunk[item.metadata["chunk_id"]], key=lambda e: e.metadata["start"])
+        following = [e for e in siblings if e.metadata["start"] > item.metadata["start"]]
+        if item.text.rstrip().endswith((":", "：")):
+            out.extend(e for e in _first_lines(following, item.passage, LIST_ITEMS) if e not in out and e not in chosen)
+        elif following and following[0] not in chosen and following[0] not in out and (
+            len(item.text.split()) < SHORT_UNIT_WORDS or _same_line(item, following[0])
+        ) and not following[0].is_absence and following[0].coverage > 0:
+            out.append(following[0])
+    return out
+
+
+def _same_line(a: Evidence, b: Evidence) -> bool:
+    """True when b continues a's paragraph or list item."""
+    gap = a.passage.text[a.metadata["end"] - a.passage.start : b.metadata["start"] - a.passage.start]
+    return "\n" not in gap
+
+
+def _first_lines(units: list[Evidence], passage: Passage, lines: int) -> list[Evidence]:
+    """The units of the next `lines` lines of a passage (a list item may hold several sentences)."""
+    out: list[Evidence] = []
+    previous_end = None
+    for unit in units:
+        start = unit.metadata["start"]
+        if previous_end is not None and "\n" in passage.text[previous_end - passage.start : start - passage.start]:
+            lines -= 1
+        if lines == 0:
+            break
+        out.append(unit)
+        previous_end = unit.metadata["end"]
+    return out
+
+
 def _render(item: Evidence) -> str:
     """A unit as answer prose: table rows become 'row label: value' with their column names."""
     if item.metadata.get("kind") != "table_row":
-        return item.text
+        return re.sub(r"\*\*|__", "", item.text).strip()
     cells = [c.strip() for c in item.text.strip().strip("|").split("|")]
     header = [c.strip() for c in item.metadata.get("header", "").strip().strip("|").split("|")]
     if len(cells) == 2:

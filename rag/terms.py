@@ -20,8 +20,10 @@ STOPWORDS = frozenset(
     each every some such only also just more most much many very other another same own both either
     neither one ones s t according say says said tell give given gives list name named describe explain
     between after before during since until while
+    someone something anything anyone way ways kind happen mean means exactly currently involve involves
+    referenced regarding concerning whether versus within respect respectively
     的 了 是 在 和 与 及 或 对 为 由 把 被 有 吗 呢 吧 啊 哪 哪个 哪一个 什么 怎么 如何 多少 几 谁 哪些 哪天
-    是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能
+    是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能 哪次 哪年 哪里 多久 共有 分别
     """.split()
 )
 
@@ -29,7 +31,8 @@ STOPWORDS = frozenset(
 GLOSSARY = {
     "签证": "visa", "雇主": "employer", "年龄": "age", "费用": "fee", "收费": "fee", "学历": "degree",
     "学位": "degree", "本科": "bachelor's", "人才": "talent", "青年": "young", "科技": "science technology",
-    "外国": "foreign", "普通签证": "ordinary visa", "类": "categories", "类别": "categories", "种": "types",
+    "外国": "foreign", "普通签证": "ordinary visa", "普通": "ordinary", "类": "types categories", "类别": "categories",
+    "种": "types",
     "签署": "signed", "施行": "effect", "生效": "effect", "会议": "meeting", "通过": "adopted",
     "常务会议": "executive meeting", "国务院": "state council", "条例": "regulations", "决定": "decision",
     "修改": "amend", "证明材料": "supporting documents", "材料": "documents", "条件": "conditions",
@@ -47,14 +50,14 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 def _normalise_word(word: str) -> list[str]:
     """Lower-case word forms: digits keep their punctuation inside ("5,189" -> "5189", "212(f)")."""
     word = word.strip(".,'()")
-    if not word:
+    if not any(ch.isalnum() for ch in word):
         return []
     if any(ch.isdigit() for ch in word):
         return [word.replace(",", "")]
     if word.endswith("'s"):
         word = word[:-2]
     parts = [word] + ([p for p in word.split("-") if p] if "-" in word and not word.startswith("h-") else [])
-    return [_stem(p) for p in parts]
+    return [_stem(p) for p in parts if p not in STOPWORDS]
 
 
 def _stem(word: str) -> str:
@@ -66,15 +69,20 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=4096)
-def tokenize(text: str) -> tuple[str, ...]:
-    """Content tokens of a text: English words (stemmed, no stop words), numbers, Chinese words by jieba."""
+@lru_cache(maxsize=8192)
+def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
+    """Content tokens of a text: English words (stemmed, no stop words), numbers, Chinese words by jieba.
+
+    Documents use jieba's search mode (words and their sub-words, for recall); `precise` cuts each
+    Chinese run once, so a question's terms are not counted twice.
+    """
     text = unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         piece = match.group(0)
         if _CJK.match(piece):
-            out.extend(w for w in jieba.lcut_for_search(piece) if w not in STOPWORDS)
+            words = jieba.lcut(piece) if precise else jieba.lcut_for_search(piece)
+            out.extend(w for w in words if w not in STOPWORDS and (len(w) > 1 or not precise or w in GLOSSARY))
         else:
             out.extend(w for w in _normalise_word(piece) if w not in STOPWORDS)
     return tuple(out)
@@ -89,6 +97,9 @@ def expand_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tokens + tuple(extra)
 
 
-def key_terms(question: str) -> list[str]:
-    """Distinct content terms of a question, in order."""
-    return list(dict.fromkeys(tokenize(question)))
+def question_concepts(question: str) -> dict[str, tuple[str, ...]]:
+    """The question's distinct terms, each with its alternatives (a Chinese term and its English gloss)."""
+    concepts: dict[str, tuple[str, ...]] = {}
+    for term in tokenize(question, precise=True):
+        concepts.setdefault(term, (term, *tokenize(GLOSSARY.get(term, ""))))
+    return concepts
