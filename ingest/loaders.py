@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import unicodedata
@@ -31,6 +32,9 @@ def make_doc_id(name: str) -> str:
     """A safe identifier from any name: lower-case letters, digits and dashes, never a path."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80].strip("-")
+    if not slug and name.strip():
+        # A name without any Latin letter or digit (e.g. 签证说明.txt) still needs a stable id.
+        return "doc-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
     if not slug:
         raise IngestError(f"cannot derive a document id from the name {name!r}")
     return slug
@@ -221,7 +225,8 @@ def load_path(path: Path, settings: Settings) -> Document:
     extra: dict[str, str] = {}
     if sidecar.exists():
         extra, _ = split_front_matter("---\n" + sidecar.read_text(encoding="utf-8") + "\n---\n")
-    return parse_bytes(path.read_bytes(), suffix, name, str(path), make_doc_id(path.stem), extra)
+    # An absolute source, so `--sync` recognises the file from any working directory.
+    return parse_bytes(path.read_bytes(), suffix, name, str(path.resolve()), make_doc_id(path.stem), extra)
 
 
 def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:

@@ -138,7 +138,7 @@ def _sync_removals(indexer: Indexer, folders: list[Path]) -> list[str]:
     gone = []
     for entry in list(indexer.manifest.entries.values()):
         source = Path(entry.source)
-        if entry.source.startswith(("http", "upload:")) or source.exists():
+        if entry.source.startswith(("http://", "https://", "upload:")) or source.exists():
             continue
         if any(source.resolve().parent == folder.resolve() for folder in folders):
             indexer.remove(entry.doc_id)
