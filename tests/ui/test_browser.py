@@ -1,0 +1,115 @@
+"""The web chat in a real headless chromium, with every request off 127.0.0.1 blocked and recorded."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from ingest.pipeline import list_documents
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 120_000  # the first question loads the embedder and the indexes
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="load")
+    expect(page.locator("#kv-question textarea")).to_be_visible(timeout=TIMEOUT_MS)
+
+
+def _ask(page, question: str) -> None:
+    box = page.locator("#kv-question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def _last_answer(page):
+    answer = page.locator("#kv-chat .kv-answer:not(.kv-pending)").last
+    expect(answer).to_be_visible(timeout=TIMEOUT_MS)
+    return answer
+
+
+def test_question_gets_a_cited_answer_with_source_cards(chat_app, gold, offline_page, screenshot_dir: Path):
+    page, remote = offline_page
+    item = gold["dev-016"]
+    _open(page, chat_app.url)
+    _ask(page, item["question"])
+
+    answer = _last_answer(page)
+    text = answer.locator(".kv-text").inner_text()
+    for fact in item["key_facts"]:
+        assert fact.lower() in text.lower(), text
+    card = answer.locator(".kv-card").first
+    expect(card).to_be_visible()
+    titles = {e.doc_id: e.title for e in list_documents(chat_app.settings)}
+    assert card.locator(".kv-title").inner_text() in [titles[d] for d in item["sources"]]
+    cited = card.locator(".kv-passage mark")
+    expect(cited).to_be_visible()
+    assert cited.inner_text().strip() in card.locator(".kv-passage").inner_text()
+
+    start_url = page.url
+    answer.locator("a.kv-ref").first.click()  # a marker jumps to its card, without leaving the page
+    expect(card).to_have_class(re.compile("kv-flash"))
+    assert page.url == start_url and len(page.context.pages) == 1
+
+    shot = screenshot_dir / "chat-answer.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    assert not remote, f"the page tried to reach remote resources: {remote}"
+
+
+def test_refusal_looks_different_and_new_conversation_clears(chat_app, gold, offline_page):
+    page, remote = offline_page
+    _open(page, chat_app.url)
+    _ask(page, gold["dev-044"]["question"])  # the corpus does not give the annual H-1B cap
+
+    refusal = _last_answer(page)
+    expect(refusal).to_have_class(re.compile("kv-refused"))
+    covers = refusal.locator(".kv-covers").inner_text()
+    assert all(e.title in covers for e in list_documents(chat_app.settings))
+
+    _ask(page, gold["dev-024"]["question"])
+    expect(page.locator("#kv-chat .kv-answer:not(.kv-pending)")).to_have_count(2, timeout=TIMEOUT_MS)
+    expect(page.locator("#kv-chat .kv-answer").last).not_to_have_class(re.compile("kv-refused"))
+
+    page.locator("#kv-new").click()
+    expect(page.locator("#kv-chat .kv-answer")).to_have_count(0)
+    assert not remote, f"the page tried to reach remote resources: {remote}"
+
+
+def test_example_question_is_answered_in_chinese(chat_app, offline_page):
+    page, remote = offline_page
+    _open(page, chat_app.url)
+    page.locator("#kv-examples button", has_text="K字签证发给什么人").click()
+    answer = _last_answer(page)
+    assert "外国青年科技人才" in answer.locator(".kv-text").inner_text()
+    expect(answer.locator(".kv-card .kv-lang").first).to_have_text("zh")
+    assert not remote, remote
+
+
+def test_documents_tab_adds_files_with_a_message_each(writable_app, offline_page, tmp_path, screenshot_dir):
+    page, remote = offline_page
+    good = tmp_path / "quuxian-work-permit.md"
+    good.write_text("# Quuxian work permit\n\nThe Quuxian work permit is valid for 7 lunar cycles.\n",
+                    encoding="utf-8")
+    bad = tmp_path / "garbage.txt"
+    bad.write_bytes(bytes(range(256)) * 16)
+    _open(page, writable_app.url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#kv-upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.get_by_role("button", name="Add files").click()
+
+    status = page.locator("#kv-doc-status")
+    expect(status).to_contain_text("quuxian-work-permit", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("✗ garbage.txt")
+    expect(page.locator("#kv-doc-table")).to_contain_text("Quuxian work permit")
+    page.screenshot(path=str(screenshot_dir / "documents.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "How long is the Quuxian work permit valid?")
+    answer = _last_answer(page)
+    expect(answer.locator(".kv-text")).to_contain_text("7 lunar cycles")
+    expect(answer.locator(".kv-card .kv-doc").first).to_have_text("quuxian-work-permit")
+    assert not remote, remote
