@@ -36,7 +36,8 @@ def _outcome(report: IngestReport, name: str, settings: Settings) -> str:
     if report.added or report.updated:
         doc_id = (report.added or report.updated)[0]
         verb = "added" if report.added else "updated"
-        return f"✓ {name}: {verb} as `{doc_id}` ({chunks.get(doc_id, 0)} chunks); ask about it now."
+        n = chunks.get(doc_id, 0)
+        return f"✓ {name}: {verb} as `{doc_id}` ({n} chunk{'' if n == 1 else 's'}); ask about it now."
     if report.unchanged:
         return f"✓ {name}: already in the index as `{report.unchanged[0]}` (unchanged)."
     return f"✗ {name}: nothing was added."
@@ -103,7 +104,7 @@ def build_documents_tab(settings: Settings) -> tuple[gr.Dataframe, gr.Dropdown]:
     with gr.Row():
         with gr.Column():
             files = gr.File(label="Upload files", file_count="multiple", file_types=list(SUPPORTED_SUFFIXES),
-                            type="filepath", elem_id="kv-upload")
+                            type="filepath", elem_id="kv-upload", height=170)
             add_files_btn = gr.Button("Add files", variant="primary")
         with gr.Column():
             url = gr.Textbox(label="Or add a web page", placeholder="https://…", elem_id="kv-url")
@@ -112,7 +113,8 @@ def build_documents_tab(settings: Settings) -> tuple[gr.Dataframe, gr.Dropdown]:
             remove_btn = gr.Button("Remove document", variant="stop")
     status = gr.Markdown(elem_classes=["kv-status"], elem_id="kv-doc-status")
     table = gr.Dataframe(headers=HEADERS, value=document_rows(settings), interactive=False, wrap=True,
-                         label="Documents in the index", elem_id="kv-doc-table")
+                         label="Documents in the index", elem_id="kv-doc-table",
+                         column_widths=["20%", "38%", "8%", "7%", "27%"])
 
     def refreshed(message: str) -> tuple[str, list[list[object]], gr.Dropdown]:
         return message, document_rows(settings), gr.Dropdown(choices=document_choices(settings), value=None)

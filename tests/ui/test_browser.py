@@ -73,10 +73,36 @@ def test_refusal_looks_different_and_new_conversation_clears(chat_app, gold, off
     _ask(page, gold["dev-024"]["question"])
     expect(page.locator("#kv-chat .kv-answer:not(.kv-pending)")).to_have_count(2, timeout=TIMEOUT_MS)
     expect(page.locator("#kv-chat .kv-answer").last).not_to_have_class(re.compile("kv-refused"))
+    assert not remote, f"the page tried to reach remote resources: {remote}"
+
+
+def _text(answer) -> str:
+    return re.sub(r"\s+", " ", answer.locator(".kv-text").inner_text()).strip()
+
+
+def test_follow_up_uses_the_conversation_until_a_new_one_starts(chat_app, gold, offline_page):
+    from rag.assistant import get_assistant
+    from rag.types import Turn
+
+    first, follow_up = gold["dev-018"]["question"], "When does it take effect?"  # "it": the rule just asked about
+    assistant = get_assistant(chat_app.settings)
+    in_context = assistant.ask(follow_up, history=[Turn(first, assistant.ask(first).text)])
+    on_its_own = assistant.ask(follow_up)
+    assert in_context.text != on_its_own.text, "pick a follow-up whose answer depends on the history"
+
+    page, remote = offline_page
+    _open(page, chat_app.url)
+    _ask(page, first)
+    expect(page.locator("#kv-chat .kv-answer:not(.kv-pending)")).to_have_count(1, timeout=TIMEOUT_MS)
+    _ask(page, follow_up)
+    expect(page.locator("#kv-chat .kv-answer:not(.kv-pending)")).to_have_count(2, timeout=TIMEOUT_MS)
+    assert _text(_last_answer(page)) == re.sub(r"\s+", " ", in_context.text).strip()
 
     page.locator("#kv-new").click()
     expect(page.locator("#kv-chat .kv-answer")).to_have_count(0)
-    assert not remote, f"the page tried to reach remote resources: {remote}"
+    _ask(page, follow_up)  # a fresh conversation: answered like a first question
+    assert _text(_last_answer(page)) == re.sub(r"\s+", " ", on_its_own.text).strip()
+    assert not remote, remote
 
 
 def test_example_question_is_answered_in_chinese(chat_app, offline_page):
@@ -112,4 +138,12 @@ def test_documents_tab_adds_files_with_a_message_each(writable_app, offline_page
     answer = _last_answer(page)
     expect(answer.locator(".kv-text")).to_contain_text("7 lunar cycles")
     expect(answer.locator(".kv-card .kv-doc").first).to_have_text("quuxian-work-permit")
+
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_label("Remove a document").click()
+    page.get_by_role("option", name="Quuxian work permit (quuxian-work-permit)").click()
+    page.get_by_role("button", name="Remove document").click()
+    expect(status).to_contain_text("✓ removed quuxian-work-permit", timeout=TIMEOUT_MS)
+    expect(page.locator("#kv-doc-table")).not_to_contain_text("Quuxian work permit")
+    assert "quuxian-work-permit" not in [e.doc_id for e in list_documents(writable_app.settings)]
     assert not remote, remote
