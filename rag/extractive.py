@@ -21,7 +21,7 @@ ANSWER_TYPE_BONUS = 0.15  # for a unit holding the kind of answer asked for (a d
 RANK_PENALTY = 0.02  # per rank of the unit's passage in the fused retrieval
 CONTEXT_CREDIT = 0.5  # a concept found only in the unit's headings or title counts half
 MAX_UNITS = 3
-SECOND_UNIT_RATIO = 0.75  # a further unit must score at least this share of the best one
+SECOND_UNIT_RATIO = 0.6  # a further unit must score at least this share of the best one
 LIST_ITEMS = 4  # list items that follow a unit ending in a colon
 SHORT_UNIT_WORDS = 8  # a shorter sentence is followed by the next one, to make sense
 
@@ -137,9 +137,15 @@ class ExtractiveAnswerer:
                 for alternatives in question_concepts(query).values()}
 
     def _evidence(self, passages: list[Passage]) -> list[Evidence]:
+        """Units of the retrieved passages; a unit shared by overlapping chunks is kept once, at its best rank."""
         by_chunk = {p.chunk_id: (rank, p) for rank, p in enumerate(passages)}
+        units = sorted(self.retriever.store.units_of(list(by_chunk)), key=lambda u: by_chunk[u[2]["chunk_id"]][0])
+        seen: set[tuple[str, int]] = set()
         out = []
-        for _, text, meta, vector in self.retriever.store.units_of(list(by_chunk)):
+        for _, text, meta, vector in units:
+            if (meta["doc_id"], meta["start"]) in seen:
+                continue
+            seen.add((meta["doc_id"], meta["start"]))
             rank, passage = by_chunk[meta["chunk_id"]]
             context = f"{meta.get('header', '')} {meta.get('section', '')} {passage.title}"
             out.append(Evidence(text, meta, vector, passage, rank, frozenset(tokenize(text)),
@@ -195,6 +201,9 @@ class ExtractiveAnswerer:
         absence_coverage = best_absence.coverage if best_absence else 0.0
         if should_refuse(best_answer, absence_coverage, MIN_COVERAGE, ABSENCE_MARGIN):
             return self._refuse(question, zh, [best_absence] if best_absence and absence_coverage > best_answer else [])
+        lacking = _only_said_missing(weights, answers, absences)
+        if lacking is not None:
+            return self._refuse(question, zh, [lacking])
         chosen = _with_continuations(self._select(answers, weights), evidence)
         return self._cite(question, chosen, refused=False)
 
@@ -219,6 +228,27 @@ class ExtractiveAnswerer:
                 )
             sentences.append(_with_marker(_render(item), citations[passage.chunk_id].n))
         return Answer(question, " ".join(sentences), list(citations.values()), refused=refused)
+
+
+def _key_concepts(weights: Weights) -> Weights:
+    """The concepts that weigh at least the average: what the question is really about."""
+    if not weights:
+        return {}
+    mean = sum(weights.values()) / len(weights)
+    return {c: w for c, w in weights.items() if w >= mean}
+
+
+def _only_said_missing(weights: Weights, answers: list[Evidence], absences: list[Evidence]) -> Evidence | None:
+    """An absence unit naming a key concept of the question that no answering unit mentions.
+
+    "What is the K visa fee?": the only evidence that says "fee" is "no visa fee ... in figures".
+    """
+    mentioned = {c for c in weights for e in answers if _covers(c, e.terms)}
+    key = set(_key_concepts(weights))
+    for unit in sorted(absences, key=lambda e: e.score, reverse=True):
+        if any(_covers(c, unit.terms) for c in key - mentioned):
+            return unit
+    return None
 
 
 def should_refuse(answer_coverage: float, absence_coverage: float, min_coverage: float, margin: float) -> bool:
