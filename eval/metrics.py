@@ -11,8 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eval.gold import GoldItem
-from ingest.sentences import split_sentences
-from rag.types import Answer
+from rag.types import Answer, Citation
+from rag.verify import answer_sentences, citation_numbers, is_absence
+from rag.verify import strip_markers as verify_strip_markers
 
 SUMMARY_KEYS = (
     "n_items", "n_answerable", "n_unanswerable",
@@ -28,7 +29,7 @@ _QUOTES = {ord("‘"): "'", ord("’"): "'", ord("“"): '"', ord("”"): '"'}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"\s*(?:\bper\s*cent\b|\bpercent\b|%)")
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\-–]\s*\d+)*)\]")
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}_]+")
 _STOPWORDS = frozenset({"a", "an", "the"})  # as in the SQuAD answer F1
 
@@ -104,17 +105,24 @@ def reciprocal_rank(ranked: Sequence[str], sources: Iterable[str]) -> float:
 
 
 def cited_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
-    """Each answer sentence with content, without markers, and the citation numbers it carries."""
-    out = []
-    for sentence in split_sentences(answer.text):
-        numbers = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
-        plain = strip_markers(sentence).strip()
-        if _TOKEN.search(plain):
-            out.append((plain, numbers))
-    return out
+    """Each answer sentence that states something, without markers, with the citation numbers that cover it.
+    A marker covers its own sentence and the unmarked sentences just before it ("A. B [1]." cites [1]
+    for both); sentences after the last marker cite nothing. Sentences saying the sources do not answer
+    assert no fact and are left out."""
+    out: list[tuple[str, list[int]]] = []
+    pending: list[str] = []
+    for sentence in answer_sentences(answer.text):
+        numbers = citation_numbers(sentence)
+        plain = verify_strip_markers(sentence)
+        if _TOKEN.search(plain) and not is_absence(plain):
+            pending.append(plain)
+        if numbers:
+            out.extend((p, numbers) for p in pending)
+            pending = []
+    return out + [(p, []) for p in pending]
 
 
-SupportFn = Callable[[str, str], bool]
+SupportFn = Callable[[str, Citation], bool]
 
 
 def sentence_support(answer: Answer, supports: SupportFn) -> tuple[int, int]:
@@ -122,7 +130,7 @@ def sentence_support(answer: Answer, supports: SupportFn) -> tuple[int, int]:
     passages it cites supports it; a sentence citing nothing is unsupported."""
     if answer.refused:
         return 0, 0  # a refusal asserts nothing about the corpus that needs support
-    by_number = {c.n: c.text for c in answer.citations}
+    by_number = {c.n: c for c in answer.citations}
     pairs = cited_sentences(answer)
     supported = sum(
         1 for sentence, numbers in pairs
@@ -229,7 +237,8 @@ def embedding_support(embedder: Any) -> SupportFn:
     """The supports(sentence, passage) test of rag.verify, bound to an embedder."""
     from rag.verify import SUPPORT_THRESHOLD, support_score
 
-    def supports(sentence: str, passage: str) -> bool:
-        return support_score(sentence, passage, embedder) >= SUPPORT_THRESHOLD
+    def supports(sentence: str, citation: Citation) -> bool:
+        context = f"{citation.title}\n{citation.section}"  # as rag.verify vouches for a cited passage
+        return support_score(sentence, citation.text, embedder, context) >= SUPPORT_THRESHOLD
 
     return supports

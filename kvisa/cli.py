@@ -173,6 +173,40 @@ def chat(
     launch(settings, host, port)
 
 
+@app.command("eval")
+def eval_command(
+    gold: str = typer.Option(..., "--gold", help="Gold Q&A file (JSON lines, see eval/GOLD_FORMAT.md)."),
+    out: str = typer.Option(..., "--out", help="Folder for results.json, report.md and plots/."),
+    backend: str = typer.Option(None, "--backend", help="extractive (default), llamacpp or openai."),
+    baseline: bool = typer.Option(False, "--baseline", help="Also run the naive LlamaIndex baseline."),
+    top_k: int = typer.Option(None, "--top-k", min=1, max=30, help="Passages to retrieve."),
+) -> None:
+    """Evaluate kvisa on a gold Q&A file and write a report with plots.
+
+    Example: kvisa eval --gold eval/gold_dev.jsonl --out eval-out --baseline
+    """
+    from eval.gold import GoldError
+    from eval.harness import EvalError, run_eval
+    from rag.assistant import BackendUnavailable
+
+    if backend and backend not in ("extractive", "llamacpp", "openai"):
+        fail(f"unknown backend {backend!r}; use extractive, llamacpp or openai")
+    try:
+        results = run_eval(gold, out, _settings(), backend=backend, baseline=baseline, top_k=top_k)
+    except (GoldError, EvalError, IngestError, BackendUnavailable) as exc:
+        fail(str(exc))
+        return
+    for warning in results["run"]["warnings"]:
+        typer.echo(f"kvisa: warning: {warning}", err=True)
+    systems = [results] + ([results["baseline"]] if baseline else [])
+    for name, system in zip(results["run"]["systems"], systems, strict=True):
+        s = system["summary"]
+        typer.echo(f"{name}: answer_accuracy {s['answer_accuracy']}, refusal_accuracy {s['refusal_accuracy']}, "
+                   f"citation_precision {s['citation_precision']}, hit_at_5 {s['hit_at_5']}, "
+                   f"latency_ms_p50 {s['latency_ms_p50']}")
+    typer.echo(f"wrote {out}/results.json and {out}/report.md")
+
+
 def main() -> None:  # pragma: no cover - console entry point helper
     app()
 

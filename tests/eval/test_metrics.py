@@ -7,6 +7,7 @@ import pytest
 from eval.gold import GoldItem
 from eval.metrics import (
     SUMMARY_KEYS,
+    cited_sentences,
     fact_present,
     normalize,
     percentile,
@@ -14,6 +15,7 @@ from eval.metrics import (
     reciprocal_rank,
     score_item,
     sentence_support,
+    strip_markers,
     summarize,
     token_f1,
     tokens,
@@ -115,9 +117,9 @@ def _item(answerable: bool = True, facts=("$100,000", "12 months"), sources=(PRO
                     tuple(sources), True)
 
 
-def _contains(sentence: str, passage: str) -> bool:
-    """A transparent stand-in for the embedding support test: the passage contains the sentence."""
-    return sentence.rstrip(".") in passage
+def _contains(sentence: str, citation: Citation) -> bool:
+    """A transparent stand-in for the embedding support test: the cited passage contains the sentence."""
+    return sentence.rstrip(".") in citation.text
 
 
 def test_score_of_a_correct_cited_answer() -> None:
@@ -177,3 +179,17 @@ def test_rates_without_items_to_count_are_none() -> None:
     summary = summarize([item], [answer], [score_item(item, answer, _contains)], [5.0])
     assert summary["refusal_accuracy"] is None and summary["citation_precision"] is None
     assert summary["answer_accuracy"] == 1.0
+
+
+def test_a_marker_covers_the_unmarked_sentences_before_it() -> None:
+    answer = _answer("It is due. It is paid once [1]. Trailing claim.", cited=[(FAQ, "It is due. It is paid once.")])
+    assert cited_sentences(answer) == [("It is due.", [1]), ("It is paid once.", [1]), ("Trailing claim.", [])]
+    assert sentence_support(answer, _contains) == (2, 3)
+    assert cited_sentences(_answer("Paid once. [2]")) == [("Paid once.", [2])]
+
+
+def test_sentences_saying_the_sources_do_not_answer_are_not_counted() -> None:
+    answer = _answer("The fee is $100,000 [1]. The sources do not say how it is paid.",
+                     cited=[(PROCLAMATION, "The fee is $100,000.")])
+    assert sentence_support(answer, _contains) == (1, 1)
+    assert strip_markers("Paid once [1-2]; twice [3; 4].") == "Paid once; twice."

@@ -1,0 +1,99 @@
+"""PNG plots of an evaluation (matplotlib, Agg): metrics per system, latency, accuracy by document and language."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display, no GUI toolkit, safe in threads and CI
+
+import matplotlib.pyplot as plt
+
+RATE_METRICS = (
+    "answer_accuracy", "key_fact_recall", "refusal_accuracy", "false_refusal_rate", "citation_precision",
+    "citation_recall", "supported_sentence_rate", "hit_at_5", "mrr", "token_f1",
+)
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+
+
+def _grouped_bars(ax: Any, labels: Sequence[str], runs: Sequence[tuple[str, Sequence[float | None]]]) -> None:
+    """Horizontal bars, one group per label and one bar per run; a missing value is drawn as nothing."""
+    height = 0.8 / max(1, len(runs))
+    for r, (name, values) in enumerate(runs):
+        ys = [i + (r - (len(runs) - 1) / 2) * height for i in range(len(labels))]
+        ax.barh(ys, [v or 0.0 for v in values], height=height, label=name, color=COLORS[r % len(COLORS)])
+        for y, v in zip(ys, values, strict=True):
+            ax.text((v or 0.0) + 0.01, y, "n/a" if v is None else f"{v:.2f}", va="center", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_metrics(runs: Sequence[dict[str, Any]], path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    _grouped_bars(ax, RATE_METRICS, [(r["name"], [r["summary"][m] for m in RATE_METRICS]) for r in runs])
+    ax.set_title("Summary metrics per system (higher is better, except false_refusal_rate)")
+    return _save(fig, path)
+
+
+def plot_latency(runs: Sequence[dict[str, Any]], path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for r, run in enumerate(runs):
+        values = [item["latency_ms"] for item in run["items"]]
+        color = COLORS[r % len(COLORS)]
+        ax.hist(values, bins=20, alpha=0.55, color=color,
+                label=f"{run['name']}: p50 {run['summary']['latency_ms_p50']:.0f} ms, "
+                      f"p95 {run['summary']['latency_ms_p95']:.0f} ms")
+        ax.axvline(run["summary"]["latency_ms_p50"], color=color, linestyle="--", linewidth=1)
+    ax.set_xlabel("latency per question (ms)")
+    ax.set_ylabel("questions")
+    ax.set_title("Latency distribution")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def correct_by(run: dict[str, Any], key: str) -> dict[str, tuple[float, int]]:
+    """Share of correct items (and their count) per group: key is "source" or "language".
+    An item with several gold sources counts once for each of them; unanswerable items have none."""
+    groups: dict[str, list[bool]] = defaultdict(list)
+    for item in run["items"]:
+        names = item["gold"]["sources"] if key == "source" else [item["language"]]
+        for name in names:
+            groups[name].append(item["metrics"]["correct"])
+    return {name: (sum(flags) / len(flags), len(flags)) for name, flags in sorted(groups.items())}
+
+
+def plot_accuracy_by(runs: Sequence[dict[str, Any]], key: str, path: Path) -> Path:
+    per_run = [correct_by(run, key) for run in runs]
+    names = sorted({n for groups in per_run for n in groups})
+    counts = {n: next(g[n][1] for g in per_run if n in g) for n in names}
+    labels = [f"{n} (n={counts[n]})" for n in names]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(2, len(names)) * max(1, len(runs)) / 1.5))
+    _grouped_bars(ax, labels, [(run["name"], [g.get(n, (None, 0))[0] for n in names])
+                               for run, g in zip(runs, per_run, strict=True)])
+    what = "gold source document (answerable items)" if key == "source" else "question language"
+    ax.set_title(f"Share of items answered correctly, by {what}")
+    return _save(fig, path)
+
+
+def write_plots(runs: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]:
+    """All plots of the runs as PNG files in `folder`; returns {name: path}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "metrics": plot_metrics(runs, folder / "metrics_by_system.png"),
+        "latency": plot_latency(runs, folder / "latency.png"),
+        "by_document": plot_accuracy_by(runs, "source", folder / "accuracy_by_document.png"),
+        "by_language": plot_accuracy_by(runs, "language", folder / "accuracy_by_language.png"),
+    }
