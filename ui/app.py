@@ -87,7 +87,9 @@ def backends(settings: Settings) -> list[str]:
 
 def _user_message(exc: Exception) -> str:
     """One line for the user: our own errors speak for themselves, anything else is internal."""
-    if isinstance(exc, IngestError) or type(exc).__name__ == "BackendUnavailable":
+    from rag.assistant import BackendUnavailable
+
+    if isinstance(exc, IngestError | BackendUnavailable):
         return str(exc).splitlines()[0]
     return "Something went wrong while answering; the server log has the details."
 

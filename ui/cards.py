@@ -110,7 +110,7 @@ def answer_html(answer: Answer, turn: int, covered_titles: list[str]) -> str:
 
 def partial_html(text: str) -> str:
     """An answer still being written (streamed pieces so far)."""
-    body = _SPACE.sub(" ", escape(text, quote=False)) if text else "…"
+    body = _SPACE.sub(" ", escape(text, quote=False)) if text else "Looking in the documents…"
     return f'<div class="kv-answer kv-pending"><div class="kv-text">{body}</div></div>'
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
+from gradio_client.exceptions import AuthenticationError
 
 from ingest.pipeline import index_generation, list_documents
 
@@ -109,3 +114,41 @@ def test_upload_over_the_size_limit_is_refused(writable_app, tmp_path):
     with pytest.raises(ValueError, match="maximum file size"):  # Gradio's guard stops it at the upload
         Client(writable_app.url, verbose=False).predict(handle_file(str(big)), api_name="/add_document")
     assert index_generation(writable_app.settings) == generation
+
+
+def test_password_protects_the_chat_when_auth_is_set(serve, writable_app):
+    guarded = serve(writable_app.settings.model_copy(update={"auth": "alice:s3cret"}))
+    with pytest.raises(AuthenticationError):
+        Client(guarded.url, verbose=False)
+    with pytest.raises(ValueError, match="Could not login"):
+        Client(guarded.url, auth=("alice", "wrong"), verbose=False)
+    assert httpx.get(guarded.url + "config").status_code == 401
+    endpoints = Client(guarded.url, auth=("alice", "s3cret"), verbose=False).view_api(
+        print_info=False, return_format="dict")
+    assert "/chat" in endpoints["named_endpoints"]
+
+
+@pytest.mark.parametrize(("host", "auth", "allowed"), [
+    ("127.0.0.1", None, True), ("localhost", None, True), ("::1", None, True),
+    ("0.0.0.0", None, False), ("192.168.1.20", None, False), ("0.0.0.0", "alice:s3cret", True),
+])
+def test_only_loopback_is_served_without_a_password(host, auth, allowed):
+    from ui.app import BindError, check_bind
+
+    if allowed:
+        check_bind(host, auth)
+    else:
+        with pytest.raises(BindError, match="KVISA_AUTH"):
+            check_bind(host, auth)
+
+
+def test_kvisa_chat_refuses_a_public_host_without_auth(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KVISA_AUTH"} | {"KVISA_HOME": str(tmp_path)}
+    kvisa = Path(sys.executable).with_name("kvisa")
+    result = subprocess.run([str(kvisa), "chat", "--host", "0.0.0.0"], env=env, capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "kvisa: error: refusing to serve on 0.0.0.0 without a password; set KVISA_AUTH=user:password "
+        "or bind 127.0.0.1"]
+    assert not any(tmp_path.iterdir()), "nothing may be ingested before the refusal"
