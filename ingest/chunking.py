@@ -69,7 +69,8 @@ def _text_units(start: int, line: str, section: str) -> list[Unit]:
         text = body_text[a:b].strip("*_ ")
         if text:
             offset = body_text.index(text, a)
-            units.append(Unit(body_start + offset, body_start + offset + len(text), text, f"{section}: {text}"))
+            start = body_start + offset
+            units.append(Unit(start, start + len(text), text, f"{section}: {text}", line_start=not units))
     return units
 
 

@@ -23,12 +23,17 @@ class Document:
     metadata: dict[str, str] = field(default_factory=dict)
     # Start offset (in `text`) of each PDF page, so chunks can name their page.
     page_starts: list[int] = field(default_factory=list)
+    # How the index is built (pipeline version, model, chunk size): part of the hash, so changing any
+    # of them re-ingests the document instead of mixing chunks of two pipelines.
+    index_signature: str = ""
 
     @property
     def content_hash(self) -> str:
         """Hash of everything that ends up in the index, so any change triggers a re-ingest."""
         digest = hashlib.sha256()
-        for part in (self.text, self.title, self.language, self.source_url, repr(sorted(self.metadata.items()))):
+        parts = (self.text, self.title, self.language, self.source_url, repr(sorted(self.metadata.items())),
+                 self.index_signature)
+        for part in parts:
             digest.update(part.encode("utf-8"))
             digest.update(b"\0")
         return digest.hexdigest()
@@ -45,6 +50,7 @@ class Unit:
     kind: str = "sentence"  # sentence | table_row
     tokens: int = 0
     header: str = ""  # for a table row: its table's header line
+    line_start: bool = True  # first unit of its line (a list item or paragraph may hold several)
 
 
 @dataclass

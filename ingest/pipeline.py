@@ -68,6 +68,10 @@ def reconcile(store: ChunkStore, manifest: Manifest) -> int:
     return len(stale) + len(orphans)
 
 
+# Bump when chunking or stored metadata change, so existing indexes are rebuilt on the next ingest.
+PIPELINE_VERSION = 2
+
+
 class Indexer:
     """Chunks, embeds and stores documents; every chunk and unit is embedded exactly once, here."""
 
@@ -76,9 +80,12 @@ class Indexer:
         self.progress = progress
         self.store = open_store(settings)
         self.manifest = Manifest.load(settings.manifest_path)
+        self.signature = f"v{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap}"
         reconcile(self.store, self.manifest)
 
     def is_current(self, doc: Document) -> bool:
+        """True when the index holds this very content, built by this very pipeline."""
+        doc.index_signature = self.signature
         entry = self.manifest.entries.get(doc.doc_id)
         return entry is not None and entry.content_hash == doc.content_hash
 
@@ -90,9 +97,8 @@ class Indexer:
         planned = [(doc, chunker.run(doc)) for doc in docs]
         chunk_vectors, unit_vectors = self._embed([chunks for _, chunks in planned], embedder)
         for (doc, chunks), cv, uv in zip(planned, chunk_vectors, unit_vectors, strict=True):
-            self._replace(doc, chunks, cv, uv)
             (report.updated if doc.doc_id in self.manifest.entries else report.added).append(doc.doc_id)
-            self._record(doc, len(chunks))
+            self._replace(doc, chunks, cv, uv)
             report.chunks_written += len(chunks)
 
     def _embed(self, per_doc: list[list[Chunk]], embedder) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -112,10 +118,16 @@ class Indexer:
         return chunk_out, unit_out
 
     def _replace(self, doc: Document, chunks: list[Chunk], cv: np.ndarray, uv: np.ndarray) -> None:
-        """New chunks first, old ones after: a crash in between leaves the old version intact."""
+        """New chunks, then the manifest, then deleting the old chunks.
+
+        A crash before the manifest is saved leaves the old version (reconcile sweeps the new chunks);
+        a crash after it leaves the new one (reconcile sweeps the old chunks). Deleting the old chunks
+        before saving would leave, after reconcile, a document with no chunks at all.
+        """
         old = [cid for cid, (doc_id, digest) in self.store.chunk_hashes().items()
                if doc_id == doc.doc_id and digest != doc.content_hash]
         self.store.add_document(doc, chunks, cv, uv)
+        self._record(doc, len(chunks))
         self.store.delete_chunks(old)
 
     def _record(self, doc: Document, n_chunks: int) -> None:

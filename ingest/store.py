@@ -72,9 +72,11 @@ class ChunkStore:
             for j, unit in enumerate(chunk.units):
                 unit_ids.append(f"{chunk.chunk_id}:{j:03d}")
                 unit_docs.append(unit.text)
-                unit_meta.append({"chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": unit.start,
-                                  "end": unit.end, "kind": unit.kind, "header": unit.header,
-                                  "section": chunk.section, "content_hash": doc.content_hash})
+                unit_meta.append({
+                    "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": unit.start, "end": unit.end,
+                    "kind": unit.kind, "header": unit.header, "line_start": unit.line_start,
+                    "section": chunk.section, "content_hash": doc.content_hash,
+                })
         for a in range(0, len(unit_ids), _BATCH):
             self.units.upsert(ids=unit_ids[a : a + _BATCH], documents=unit_docs[a : a + _BATCH],
                               metadatas=unit_meta[a : a + _BATCH], embeddings=unit_vectors[a : a + _BATCH])

@@ -204,8 +204,38 @@ class ExtractiveAnswerer:
         lacking = _only_said_missing(weights, answers, absences)
         if lacking is not None:
             return self._refuse(question, zh, [lacking])
-        chosen = _with_continuations(self._select(answers, weights), evidence)
+        chosen = self._with_continuations(self._select(answers, weights), evidence)
         return self._cite(question, chosen, refused=False)
+
+    def _with_continuations(self, chosen: list[Evidence], evidence: list[Evidence]) -> list[Evidence]:
+        """Complete units that only introduce their answer: "...three kinds of people:" takes its list items,
+        and a sentence takes the next one of its paragraph when that one speaks to the question too."""
+        out: list[Evidence] = []
+        for item in chosen:
+            out.append(item)
+            following = self._following(item, evidence)
+            if item.text.rstrip().endswith((":", "：")):
+                out.extend(e for e in _next_lines(following, LIST_ITEMS) if e not in out and e not in chosen)
+            elif following and following[0] not in chosen and following[0] not in out and (
+                len(item.text.split()) < SHORT_UNIT_WORDS or not following[0].metadata.get("line_start", True)
+            ) and not following[0].is_absence and following[0].coverage > 0:
+                out.append(following[0])
+        return out
+
+    def _following(self, item: Evidence, evidence: list[Evidence]) -> list[Evidence]:
+        """The units after `item` in its document, reaching into the next chunk when a list runs on."""
+        start = item.metadata["start"]
+        following = sorted((e for e in evidence if e.passage.doc_id == item.passage.doc_id
+                            and e.metadata["start"] > start), key=lambda e: e.metadata["start"])
+        chunk_id = item.metadata["chunk_id"]
+        prefix, index = chunk_id.rsplit(":", 1)
+        successor = self.retriever.lexical.by_id.get(f"{prefix}:{int(index) + 1:04d}")
+        if successor is not None and len(following) < LIST_ITEMS:
+            known = {e.metadata["start"] for e in following}
+            extra = self._evidence([self.retriever.passage_of(successor)])
+            following += [e for e in extra if e.metadata["start"] > start and e.metadata["start"] not in known]
+            following.sort(key=lambda e: e.metadata["start"])
+        return following
 
     def _refuse(self, question: str, zh: bool, grounds: list[Evidence]) -> Answer:
         if not grounds:
@@ -258,43 +288,15 @@ def should_refuse(answer_coverage: float, absence_coverage: float, min_coverage:
     return answer_coverage < min_coverage
 
 
-def _with_continuations(chosen: list[Evidence], evidence: list[Evidence]) -> list[Evidence]:
-    """Complete units that only introduce their answer: "...three kinds of people:" takes its list items."""
-    by_chunk: dict[str, list[Evidence]] = {}
-    for item in evidence:
-        by_chunk.setdefault(item.metadata["chunk_id"], []).append(item)
+def _next_lines(units: list[Evidence], lines: int) -> list[Evidence]:
+    """The units of the next `lines` lines (a list item may hold several sentences)."""
     out: list[Evidence] = []
-    for item in chosen:
-        out.append(item)
-        siblings = sorted(by_chunk[item.metadata["chunk_id"]], key=lambda e: e.metadata["start"])
-        following = [e for e in siblings if e.metadata["start"] > item.metadata["start"]]
-        if item.text.rstrip().endswith((":", "：")):
-            out.extend(e for e in _first_lines(following, item.passage, LIST_ITEMS) if e not in out and e not in chosen)
-        elif following and following[0] not in chosen and following[0] not in out and (
-            len(item.text.split()) < SHORT_UNIT_WORDS or _same_line(item, following[0])
-        ) and not following[0].is_absence and following[0].coverage > 0:
-            out.append(following[0])
-    return out
-
-
-def _same_line(a: Evidence, b: Evidence) -> bool:
-    """True when b continues a's paragraph or list item."""
-    gap = a.passage.text[a.metadata["end"] - a.passage.start : b.metadata["start"] - a.passage.start]
-    return "\n" not in gap
-
-
-def _first_lines(units: list[Evidence], passage: Passage, lines: int) -> list[Evidence]:
-    """The units of the next `lines` lines of a passage (a list item may hold several sentences)."""
-    out: list[Evidence] = []
-    previous_end = None
     for unit in units:
-        start = unit.metadata["start"]
-        if previous_end is not None and "\n" in passage.text[previous_end - passage.start : start - passage.start]:
+        if unit.metadata.get("line_start", True):
             lines -= 1
-        if lines == 0:
-            break
+            if lines < 0:
+                break
         out.append(unit)
-        previous_end = unit.metadata["end"]
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -119,7 +118,6 @@ def _llamacpp(model_path: str, context: int, max_tokens: int) -> LlamaIndexChat:
         context_window=context,
         # Stop at the end of the assistant turn even if the GGUF's end-of-sequence token differs.
         generate_kwargs={"stop": [IM_END, IM_START]},
-        model_kwargs={"n_threads": os.cpu_count() or 1},
         messages_to_prompt=chatml,
         completion_to_prompt=chatml_completion,
         verbose=False,

@@ -12,7 +12,8 @@ NOT_ANSWERED = "The passages do not answer this question."
 SYSTEM_PROMPT = (
     "You answer questions about visa policy using only the numbered passages you are given. "
     "Answer briefly, in one to three sentences, in the language of the question. "
-    "End every sentence with the number of the passage it comes from in square brackets, like [1]. "
+    "End every sentence with the number of the passage it comes from, in square brackets: "
+    "for example [2]. "
     "Never use facts that are not in the passages. "
     f"If the passages do not answer the question, reply with exactly one sentence: {NOT_ANSWERED}"
 )
@@ -23,7 +24,7 @@ PASSAGE_TEMPLATE = "[{n}] {title} — {section}\n{text}"
 ANSWER_PROMPT = (
     "Passages:\n\n{passages}\n\n"
     "Question: {question}\n\n"
-    "Answer from the passages only, citing each sentence with [n]."
+    "Answer the question from the passages only, with the passage number after each sentence."
 )
 
 REWRITE_SYSTEM_PROMPT = (

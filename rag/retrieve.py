@@ -115,10 +115,10 @@ class HybridRetriever:
             for rank, (chunk_id, _) in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:top_k]
-        return [self._passage(lexical.by_id[cid], fused[cid]) for cid in best if cid in lexical.by_id], vector
+        return [self.passage_of(lexical.by_id[cid], fused[cid]) for cid in best if cid in lexical.by_id], vector
 
     @staticmethod
-    def _passage(chunk: StoredChunk, score: float) -> Passage:
+    def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
         meta = chunk.metadata
         return Passage(
             chunk_id=chunk.chunk_id, doc_id=meta["doc_id"], text=chunk.text, score=score,
