@@ -1,0 +1,194 @@
+"""Crash safety: kill a real ingest in the middle of writing, re-run it, and find no duplicate or half document."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import Chunker
+from ingest.embedding import get_embedder
+from ingest.loaders import load_path
+from ingest.manifest import Manifest
+from ingest.pipeline import ingest_sources
+from ingest.store import ChunkStore, open_store
+from kvisa.settings import Settings
+
+N_DOCS = 30
+TOPICS = ["K visa", "H-1B petition", "Z visa", "weighted selection", "entry fee", "talent program"]
+
+
+def policy_note(i: int, revision: int = 0) -> str:
+    """A small generated document with two sections, distinct per i and per revision."""
+    topic = TOPICS[i % len(TOPICS)]
+    parts = [f"# Policy note {i} on the {topic}\n"]
+    for s in range(2):
+        parts.append(f"## Part {s} of note {i}\n")
+        parts.append(f"Rule {i}.{s} of the {topic} applies from {2020 + s}. It covers case {i * 7 + s}.\n")
+    if revision:
+        parts.append(f"## Amendment {revision}\n\nAmendment {revision} changes rule {i} of the {topic}.\n")
+    return "\n".join(parts)
+
+
+def write_notes(folder: Path, revision: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(N_DOCS):
+        (folder / f"note-{i:02d}.md").write_text(policy_note(i, revision), encoding="utf-8")
+    return folder
+
+
+def forget_clients() -> None:
+    """Drop this process's cached Chroma clients, so the next read sees what a subprocess wrote."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def ingest_in_process(home: Path, *sources: str) -> None:
+    """The same pipeline the CLI runs. With no source it only opens the index, which sweeps crash remains."""
+    forget_clients()
+    report = ingest_sources(list(sources), Settings(home=home), progress=False)
+    forget_clients()
+    assert report.ok, report.errors
+
+
+def manifest_docs(home: Path) -> dict[str, dict]:
+    try:
+        data = json.loads(Settings(home=home).manifest_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {d["doc_id"]: d for d in data["documents"]}
+
+
+def kill_while_writing(home: Path, folder: Path, after_docs: int, delay_s: float) -> bool:
+    """Run `kvisa ingest folder`; SIGKILL it `delay_s` after `after_docs` documents are recorded.
+
+    True if it was killed before it finished. The delay moves the kill to different steps of the
+    next document's write (units, chunks, manifest, old chunks).
+    """
+    baseline = {d: e["content_hash"] for d, e in manifest_docs(home).items()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
+    env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
+    process = subprocess.Popen([sys.executable, "-m", "kvisa.cli", "ingest", str(folder)], env=env,
+                               cwd=home.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while process.poll() is None:
+            now = manifest_docs(home)
+            if sum(1 for d, e in now.items() if baseline.get(d) != e["content_hash"]) >= after_docs:
+                time.sleep(delay_s)
+                if process.poll() is not None:
+                    return False
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.003)
+        return False
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def assert_index_matches_manifest(home: Path, expected_chunks: dict[str, int] | None = None) -> None:
+    """Every manifest document has exactly its chunks, all of its current version; nothing else is stored."""
+    forget_clients()
+    store = open_store(Settings(home=home))
+    chunks = store.chunks.get(include=["metadatas"])
+    units = store.units.get(include=["metadatas"])
+    forget_clients()
+    manifest = manifest_docs(home)
+    assert len(chunks["ids"]) == len(set(chunks["ids"])) == sum(e["chunks"] for e in manifest.values())
+    per_doc: dict[str, list[dict]] = {}
+    for meta in chunks["metadatas"]:
+        per_doc.setdefault(meta["doc_id"], []).append(meta)
+    assert set(per_doc) == set(manifest)
+    for doc_id, metas in per_doc.items():
+        entry = manifest[doc_id]
+        assert {m["content_hash"] for m in metas} == {entry["content_hash"]}, doc_id
+        assert sorted(m["chunk_index"] for m in metas) == list(range(entry["chunks"])), doc_id
+    if expected_chunks is not None:
+        assert {d: e["chunks"] for d, e in manifest.items()} == expected_chunks
+    assert {m["chunk_id"] for m in units["metadatas"]} == set(chunks["ids"])  # no chunk without units, no orphan
+
+
+@pytest.fixture(scope="module")
+def expected_chunks(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, int]]:
+    """Chunk counts of a clean ingest, per revision of the notes, from the same chunker in-process."""
+    settings = Settings(home=tmp_path_factory.mktemp("unused"))
+    embedder = get_embedder(settings.embed_model, settings.embed_batch_size)
+    chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+    out = {}
+    for revision in (0, 1):
+        folder = write_notes(tmp_path_factory.mktemp(f"plan{revision}"), revision)
+        out[revision] = {p.stem: len(chunker.run(load_path(p, settings))) for p in sorted(folder.iterdir())}
+    return out
+
+
+def test_a_killed_first_ingest_is_completed_by_the_next_run(tmp_path: Path, expected_chunks: dict) -> None:
+    folder, home = write_notes(tmp_path / "notes"), tmp_path / "home"
+    kills = 0
+    for after_docs, delay_s in ((1, 0.0), (N_DOCS // 2, 0.02)):
+        kills += kill_while_writing(home, folder, after_docs, delay_s)
+        ingest_in_process(home)  # the next run starts by sweeping what the killed one left
+        assert_index_matches_manifest(home)
+    assert kills >= 1, "the ingest finished before it could be killed"
+    ingest_in_process(home, str(folder))
+    assert_index_matches_manifest(home, expected_chunks[0])
+
+
+def test_a_killed_update_leaves_every_document_whole(tmp_path: Path, expected_chunks: dict) -> None:
+    folder, home = write_notes(tmp_path / "notes"), tmp_path / "home"
+    ingest_in_process(home, str(folder))
+    write_notes(folder, revision=1)  # every document changes
+    kills = 0
+    for after_docs, delay_s in ((1, 0.01), (N_DOCS // 3, 0.03)):
+        kills += kill_while_writing(home, folder, after_docs, delay_s)
+        ingest_in_process(home)
+        assert_index_matches_manifest(home)  # each note is wholly old or wholly new, never half
+    assert kills >= 1, "the ingest finished before it could be killed"
+    ingest_in_process(home, str(folder))
+    assert_index_matches_manifest(home, expected_chunks[1])
+
+
+class SimulatedCrash(BaseException):
+    """Raised at one precise step of a write, standing in for the process dying there."""
+
+
+def _crash(*args, **kwargs) -> None:
+    raise SimulatedCrash
+
+
+# Each step of replacing a document: a crash right there must leave one whole version of it.
+CRASH_POINTS = {
+    "while writing the new chunks": (ChunkStore, "add_document"),
+    "while deleting the old chunks": (ChunkStore, "delete_chunks"),
+    "while saving the manifest": (Manifest, "save"),
+}
+
+
+@pytest.mark.parametrize("point", list(CRASH_POINTS))
+def test_a_crash_at_each_step_of_an_update_leaves_one_whole_version(point: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, home = tmp_path / "notes", tmp_path / "home"
+    folder.mkdir()
+    note = folder / "note.md"
+    note.write_text(policy_note(1), encoding="utf-8")
+    ingest_in_process(home, str(note))
+    old_hash = manifest_docs(home)["note"]["content_hash"]
+    note.write_text(policy_note(1, revision=1), encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(*CRASH_POINTS[point], _crash)
+        with pytest.raises(SimulatedCrash):
+            ingest_sources([str(note)], Settings(home=home), progress=False)
+    ingest_in_process(home)
+    assert_index_matches_manifest(home)
+    assert manifest_docs(home)["note"]["chunks"] > 0
+    ingest_in_process(home, str(note))
+    assert manifest_docs(home)["note"]["content_hash"] != old_hash
+    assert_index_matches_manifest(home)
