@@ -19,6 +19,7 @@ ABSENCE_MARGIN = 0.05  # a "the source does not say" unit wins when it covers th
 LEXICAL_WEIGHT = 0.6  # weight of term coverage against embedding similarity when ranking units
 ANSWER_TYPE_BONUS = 0.15  # for a unit holding the kind of answer asked for (a date for "when")
 RANK_PENALTY = 0.02  # per rank of the unit's passage in the fused retrieval
+CARRIED_WEIGHT = 0.5  # concepts carried over from the previous question in a conversation
 CONTEXT_CREDIT = 0.5  # a concept found only in the unit's headings or title counts half
 MAX_UNITS = 3
 SECOND_UNIT_RATIO = 0.6  # a further unit must score at least this share of the best one
@@ -54,7 +55,8 @@ def visa_classes(text: str) -> frozenset[str]:
 # type is a classic QA signal: "when" wants a date, "how many" wants a number.
 _MONTHS = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 _ANSWER_TYPES = {
-    "date": (re.compile(r"^\s*(when|what date|by when|until when)\b|什么时候|何时|哪天|哪一天|日期|哪年", re.I),
+    "date": (re.compile(r"^\s*(?:(?:and|so|then|but)\s+)?(when|what date|by when|until when)\b"
+                        r"|什么时候|何时|哪天|哪一天|日期|哪年", re.I),
              re.compile(_MONTHS + r"\s+\d{1,2}|\d{4}年\d{1,2}月|\d{4}-\d{2}-\d{2}|\b(19|20)\d{2}\b")),
     "number": (re.compile(r"\b(how (many|much|long)|what (percentage|share|number|amount))\b|多少|几", re.I),
                re.compile(r"\d")),
@@ -122,7 +124,10 @@ class ExtractiveAnswerer:
         started = time.perf_counter()
         passages, query_vector = self.retriever.retrieve(query, top_k, filters)
         retrieved_at = time.perf_counter()
-        weights = self._term_weights(query)
+        weights = self._term_weights(question, query)
+        if query != question:
+            # A follow-up retrieves with the earlier subject, but the new question says what to pick.
+            query_vector = self.retriever.embedder.encode_query(question)
         evidence = self._score(self._evidence(passages), query_vector, weights, expected_answer_type(question))
         answer = self._compose(question, evidence, weights)
         answer.retrieved = passages
@@ -130,11 +135,19 @@ class ExtractiveAnswerer:
                           "answer": (time.perf_counter() - retrieved_at) * 1000}
         return answer
 
-    def _term_weights(self, query: str) -> Weights:
-        """Each concept of the query (a term and its glossary alternatives) weighted by its rarity."""
+    def _term_weights(self, question: str, query: str | None = None) -> Weights:
+        """Each concept of the question (a term and its glossary alternatives) weighted by its rarity.
+
+        A follow-up's query also holds the previous question: its extra concepts count for less, so
+        "And when does it take effect?" looks for a date of the earlier subject, not the earlier answer.
+        """
         lexical = self.retriever.lexical
-        return {alternatives: max(lexical.idf(t) for t in alternatives)
-                for alternatives in question_concepts(query).values()}
+        own = question_concepts(question)
+        weights = {alts: max(lexical.idf(t) for t in alts) for alts in own.values()}
+        for term, alts in question_concepts(query or question).items():
+            if term not in own:
+                weights[alts] = CARRIED_WEIGHT * max(lexical.idf(t) for t in alts)
+        return weights
 
     def _evidence(self, passages: list[Passage]) -> list[Evidence]:
         """Units of the retrieved passages; a unit shared by overlapping chunks is kept once, at its best rank."""
