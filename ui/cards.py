@@ -13,6 +13,18 @@ from rag.types import Answer, Citation
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 _SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Labels in the language of the question (English or Chinese).
+_LABELS = {
+    "en": {"sources": "Sources", "refused": "Not answered by the corpus", "covers": "The corpus covers:",
+           "empty": "The index is empty: add documents in the Documents tab."},
+    "zh": {"sources": "来源", "refused": "语料库无法回答", "covers": "语料库包含以下文件：",
+           "empty": "索引为空：请在 Documents 标签页添加文件。"},
+}
+
+
+def labels_for(question: str) -> dict[str, str]:
+    return _LABELS["zh" if _CJK.search(question or "") else "en"]
 
 
 def card_id(turn: int, n: int) -> str:
@@ -86,25 +98,26 @@ def source_card(citation: Citation, turn: int) -> str:
     )
 
 
-def coverage_note(titles: list[str]) -> str:
+def coverage_note(titles: list[str], label: dict[str, str]) -> str:
     """What the corpus does cover, for a refusal."""
     if not titles:
-        return '<div class="kv-covers">The index is empty: add documents in the Documents tab.</div>'
+        return f'<div class="kv-covers">{label["empty"]}</div>'
     items = "".join(f"<li>{escape(t)}</li>" for t in titles)
-    return f'<div class="kv-covers">The corpus covers:<ul>{items}</ul></div>'
+    return f'<div class="kv-covers">{label["covers"]}<ul>{items}</ul></div>'
 
 
 def answer_html(answer: Answer, turn: int, covered_titles: list[str]) -> str:
     """The whole assistant message: answer (or refusal) with linked markers, then its source cards."""
+    label = labels_for(answer.question)
     known = {c.n for c in answer.citations}
     body = link_markers(answer.text, turn, known).replace("\n", "<br>")
     cards = "".join(source_card(c, turn) for c in answer.citations)
-    sources = (f'<div class="kv-sources"><div class="kv-sources-head">Sources</div>{cards}</div>'
+    sources = (f'<div class="kv-sources"><div class="kv-sources-head">{label["sources"]}</div>{cards}</div>'
                if cards else "")
     if answer.refused:
         return (f'<div class="kv-answer kv-refused"><div class="kv-refused-head">'
-                f'<span class="kv-icon">⚠</span> Not answered by the corpus</div>'
-                f'<div class="kv-text">{body}</div>{coverage_note(covered_titles)}{sources}</div>')
+                f'<span class="kv-icon">⚠</span> {label["refused"]}</div>'
+                f'<div class="kv-text">{body}</div>{coverage_note(covered_titles, label)}{sources}</div>')
     return f'<div class="kv-answer"><div class="kv-text">{body}</div>{sources}</div>'
 
 
@@ -153,7 +166,8 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .kv-muted { opacity: .6; }
 .kv-refused { border: 1px dashed #b45309; border-radius: 6px; padding: .5em .7em; background: #fffbeb; }
 .kv-refused-head { font-weight: 600; color: #b45309; margin-bottom: .3em; }
-.kv-covers { font-size: .9em; margin-top: .3em; } .kv-covers ul { margin: .2em 0 0 1.2em; }
+.kv-covers { font-size: .85em; margin-top: .3em; line-height: 1.35; }
+.kv-covers ul { margin: .2em 0 0 1.2em; padding: 0; } .kv-covers li { margin: .1em 0; }
 .kv-pending { opacity: .75; }
 .kv-error { color: #b91c1c; }
 .kv-status { font-size: .9em; }
