@@ -51,7 +51,10 @@ class Embedder:
 
     def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start are noise
+        transformers_logging.set_verbosity_error()
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
