@@ -41,6 +41,8 @@ def run_items(name: str, items: Sequence[GoldItem], ask: AskFn, supports: Suppor
     answers: list[Answer] = []
     scores: list[ItemScore] = []
     records: list[dict[str, Any]] = []
+    if items:
+        ask(items[0].question)  # warm-up, not timed: models and indexes load lazily on the first question
     for item in tqdm(items, desc=f"eval {name}", unit="q", file=sys.stderr, disable=not progress):
         started = time.perf_counter()
         answer = ask(item.question)

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from eval.gold import GoldItem
 from rag.types import Answer, Citation
 from rag.verify import answer_sentences, citation_numbers, is_absence
@@ -233,12 +235,36 @@ def summarize(items: Sequence[GoldItem], answers: Sequence[Answer], scores: Sequ
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
 
 
+class CachingEmbedder:
+    """An embedder that encodes each distinct text once: a passage is compared with every sentence citing
+    it, and the baseline cites whole long chunks, so re-encoding their sentences would dominate the run."""
+
+    def __init__(self, embedder: Any, max_entries: int = 50_000) -> None:
+        self.embedder = embedder
+        self.max_entries = max_entries
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if len(self.vectors) + len(missing) > self.max_entries:
+            self.vectors.clear()
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            self.vectors.update(zip(missing, self.embedder.encode(missing), strict=True))
+        return np.stack([self.vectors[t] for t in texts])
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
 def embedding_support(embedder: Any) -> SupportFn:
-    """The supports(sentence, passage) test of rag.verify, bound to an embedder."""
+    """The supports(sentence, citation) test of rag.verify, bound to an embedder."""
     from rag.verify import SUPPORT_THRESHOLD, support_score
+
+    cached = CachingEmbedder(embedder)
 
     def supports(sentence: str, citation: Citation) -> bool:
         context = f"{citation.title}\n{citation.section}"  # as rag.verify vouches for a cited passage
-        return support_score(sentence, citation.text, embedder, context) >= SUPPORT_THRESHOLD
+        return support_score(sentence, citation.text, cached, context) >= SUPPORT_THRESHOLD
 
     return supports

@@ -31,7 +31,7 @@ def _grouped_bars(ax: Any, labels: Sequence[str], runs: Sequence[tuple[str, Sequ
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
 
 
 def _save(fig: Any, path: Path) -> Path:
@@ -44,7 +44,7 @@ def _save(fig: Any, path: Path) -> Path:
 def plot_metrics(runs: Sequence[dict[str, Any]], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5.5))
     _grouped_bars(ax, RATE_METRICS, [(r["name"], [r["summary"][m] for m in RATE_METRICS]) for r in runs])
-    ax.set_title("Summary metrics per system (higher is better, except false_refusal_rate)")
+    ax.set_title("Summary metrics per system\n(higher is better, except false_refusal_rate)", fontsize=10)
     return _save(fig, path)
 
 
@@ -83,8 +83,11 @@ def plot_accuracy_by(runs: Sequence[dict[str, Any]], key: str, path: Path) -> Pa
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * max(2, len(names)) * max(1, len(runs)) / 1.5))
     _grouped_bars(ax, labels, [(run["name"], [g.get(n, (None, 0))[0] for n in names])
                                for run, g in zip(runs, per_run, strict=True)])
-    what = "gold source document (answerable items)" if key == "source" else "question language"
-    ax.set_title(f"Share of items answered correctly, by {what}")
+    if key == "source":
+        title = "Answerable items answered correctly, by gold source document"
+    else:
+        title = "Items handled correctly (right answer, or refusal when not answerable), by question language"
+    ax.set_title(title, fontsize=10, loc="right")
     return _save(fig, path)
 
 

@@ -23,7 +23,7 @@ METRIC_MEANING = {
     "hit_at_5": "answerable items with a gold source among the first 5 retrieved documents",
     "mrr": "mean reciprocal rank of the first gold source document",
     "token_f1": "token F1 against the reference answer (Chinese by character)",
-    "latency_ms_p50": "median latency in milliseconds per question",
+    "latency_ms_p50": "median wall-clock latency per question in ms (after one warm-up question)",
     "latency_ms_p95": "95th percentile latency in milliseconds",
 }
 
