@@ -137,6 +137,8 @@ def respond(settings: Settings, question: str, messages: list[dict], turns: list
 def build_app(settings: Settings) -> gr.Blocks:
     """The whole app; `launch` serves it. Only `chat` and `add_document` are public API endpoints."""
     private = {"api_visibility": "private"}
+    # Every way of asking shares one queue slot: answers never interleave and the local LLM runs one at a time.
+    answering = {"concurrency_id": "answer", "concurrency_limit": 1}
     with gr.Blocks(title="kvisa — K visa and H-1B answers", analytics_enabled=False) as demo:
         gr.Markdown("## kvisa\nCited answers about China's **K visa** and the US **H-1B** program, "
                     "from the documents in the index. Click a marker like [1] to see its source.",
@@ -170,11 +172,11 @@ def build_app(settings: Settings) -> gr.Blocks:
             yield from respond(settings, q, m, t, b, k)
 
         chat_io = {"inputs": [question, chatbot, turns, backend, top_k], "outputs": [chatbot, question, turns]}
-        question.submit(on_ask, **chat_io, **private)
-        send.click(on_ask, **chat_io, **private)
+        question.submit(on_ask, **chat_io, **private, **answering)
+        send.click(on_ask, **chat_io, **private, **answering)
         for button, text in zip(example_buttons, EXAMPLES, strict=True):
             button.click(lambda t=text: t, None, question, queue=False, **private).then(
-                on_ask, **chat_io, **private)
+                on_ask, **chat_io, **private, **answering)
         new_chat.click(lambda: ([], "", []), None, [chatbot, question, turns], queue=False, **private)
         documents_tab.select(lambda: (document_rows(settings), gr.Dropdown(choices=document_choices(settings))),
                              None, [table, doc_menu], **private)
@@ -196,7 +198,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 raise gr.Error(_user_message(exc)) from None
             return answer.text, citations_json(answer)
 
-        gr.api(chat, api_name="chat")
+        gr.api(chat, api_name="chat", **answering)
 
         # add_document takes a real File component so Gradio only hands us files that were uploaded.
         api_file = gr.File(visible=False, file_types=None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,18 +13,11 @@ from pathlib import Path
 import pytest
 
 from kvisa.settings import PROJECT_ROOT, Settings
+from tests.conftest import CORPUS, GOLD_DEV, free_port, make_settings
 
-CORPUS = PROJECT_ROOT / "corpus"
-GOLD_DEV = PROJECT_ROOT / "eval" / "gold_dev.jsonl"
 CHROMIUM = Path("/usr/bin/chromium")
 # Screenshots land here (git-ignored) so CI can keep them as artifacts.
 OUTPUT_DIR = PROJECT_ROOT / "test-output" / "ui"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +43,7 @@ def serve():
     demos = []
 
     def start(settings: Settings) -> RunningChat:
-        demo, url = launch(settings, "127.0.0.1", _free_port(), block=False, quiet=True)
+        demo, url = launch(settings, "127.0.0.1", free_port(), block=False, quiet=True)
         demos.append(demo)
         return RunningChat(settings, url)
 
@@ -71,7 +63,7 @@ def writable_app(serve, tmp_path_factory: pytest.TempPathFactory) -> RunningChat
     """A chat over its own small index (two corpus documents), for tests that add documents."""
     from ingest.pipeline import ingest_sources
 
-    settings = Settings(home=tmp_path_factory.mktemp("ui-home"), corpus_dir=CORPUS)
+    settings = make_settings(tmp_path_factory.mktemp("ui-home"))
     sources = [str(CORPUS / "us-h1b-weighted-selection-rule.md"), str(CORPUS / "prc-decree-814-k-visa-zh.md")]
     report = ingest_sources(sources, settings, progress=False)
     assert report.ok, report.errors
