@@ -82,9 +82,16 @@ class Evidence:
     coverage: float = 0.0
     score: float = 0.0
 
+    @property
+    def paragraph(self) -> str:
+        """The line (paragraph or list item) of the passage that holds this unit."""
+        text, offset = self.passage.text, self.metadata["start"] - self.passage.start
+        return text[text.rfind("\n", 0, max(offset, 0)) + 1 : (text.find("\n", offset) + 1 or len(text) + 1) - 1]
+
     def conflicts_with(self, asked: frozenset[str]) -> bool:
-        """True when the unit is about another visa class than the one asked about."""
-        named = visa_classes(self.text)
+        """True when the unit is about another visa class than the one asked about. A sentence that
+        names none ("the fee increase aims ...") is about what its paragraph names."""
+        named = visa_classes(self.text) or visa_classes(self.paragraph)
         return bool(asked and named and asked.isdisjoint(named))
 
     @property

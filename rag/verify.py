@@ -101,7 +101,8 @@ def answer_sentences(text: str) -> list[str]:
 
 def passage_sentences(text: str) -> list[str]:
     """Sentences (and table rows) of a passage, the units an answer sentence is compared with."""
-    return [s for line in text.splitlines() if line.strip() for s in split_sentences(line.strip("|*# "))]
+    lines = (_BULLET.sub("", line).strip("|*# ") for line in text.splitlines())
+    return [s for line in lines if line for s in split_sentences(line)]
 
 
 def _numbers(text: str) -> set[str]:
