@@ -63,16 +63,17 @@ def _indexed_documents(settings: Settings) -> set[str]:
     return doc_ids
 
 
-def _check_backend(assistant: Any, backend: str) -> None:
+def _check_backend(settings: Settings, backend: str) -> None:
+    """Fail before the first question, with the backend's own one-line reason, when it cannot answer."""
     if backend == "extractive":
         return
     try:
-        available = assistant.available_backends()
+        from rag.llm import backend_problem
     except ImportError as exc:
         raise EvalError(f"backend {backend!r} is not available: {exc}") from exc
-    if backend not in available:
-        raise EvalError(f"backend {backend!r} is not available with the current settings "
-                        f"(available: {', '.join(available)})")
+    problem = backend_problem(backend, settings)
+    if problem:
+        raise EvalError(problem)
 
 
 def run_eval(gold: Path | str, out: Path | str, settings: Settings | None = None, *, backend: str | None = None,
@@ -90,9 +91,9 @@ def run_eval(gold: Path | str, out: Path | str, settings: Settings | None = None
     top_k = top_k or settings.top_k
     unknown = sorted({s for i in items for s in i.sources} - indexed)
     warnings = [f"gold sources not in the index (never retrieved or cited): {', '.join(unknown)}"] if unknown else []
+    _check_backend(settings, backend)
     started = time.perf_counter()
     assistant = get_assistant(settings)
-    _check_backend(assistant, backend)
     supports = embedding_support(assistant.embedder)
     runs = [run_items(f"kvisa ({backend})", items,
                       lambda q: assistant.ask(q, backend=backend, top_k=top_k), supports, progress)]

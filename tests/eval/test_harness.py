@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eval.harness import run_eval
+from eval.harness import EvalError, run_eval
 from eval.metrics import SUMMARY_KEYS
 from kvisa.settings import PROJECT_ROOT, Settings
 from tests.conftest import GOLD_DEV
@@ -96,6 +96,13 @@ def test_an_unseen_gold_file_runs_unchanged_with_the_baseline(corpus_settings: S
     assert results["run"]["warnings"] == ["gold sources not in the index (never retrieved or cited): not-in-the-index"]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "| metric | kvisa (extractive) | baseline (LlamaIndex) | meaning |" in report
+
+
+def test_an_unavailable_backend_fails_before_the_first_question(corpus_settings: Settings, tmp_path: Path) -> None:
+    settings = corpus_settings.model_copy(update={"llm_model_path": tmp_path / "absent.gguf"})
+    with pytest.raises(EvalError, match=r"absent\.gguf does not exist"):
+        run_eval(GOLD_DEV, tmp_path / "out", settings, backend="llamacpp", progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
