@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from ingest.pipeline import list_documents
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 120_000  # the first question loads the embedder and the indexes
@@ -146,4 +151,42 @@ def test_documents_tab_adds_files_with_a_message_each(writable_app, offline_page
     expect(status).to_contain_text("✓ removed quuxian-work-permit", timeout=TIMEOUT_MS)
     expect(page.locator("#kv-doc-table")).not_to_contain_text("Quuxian work permit")
     assert "quuxian-work-permit" not in [e.doc_id for e in list_documents(writable_app.settings)]
+    assert not remote, remote
+
+
+@pytest.fixture
+def local_site(tmp_path) -> Iterator[str]:
+    """A tiny web site on 127.0.0.1 (the only network a test may use)."""
+    (tmp_path / "blorptia.html").write_text(
+        "<html><head><title>Blorptian residence card</title></head><body><h1>Blorptian residence card</h1>"
+        "<p>The Blorptian residence card is renewed every 12 orbits at the Glimmer office.</p></body></html>",
+        encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_documents_tab_adds_a_web_page(writable_app, offline_page, local_site):
+    page, remote = offline_page
+    _open(page, writable_app.url)
+    page.get_by_role("tab", name="Documents").click()
+    url_box = page.locator("#kv-url textarea, #kv-url input").first
+    status = page.locator("#kv-doc-status")
+
+    url_box.fill(f"{local_site}/missing.html")
+    page.get_by_role("button", name="Add URL").click()
+    expect(status).to_contain_text("✗", timeout=TIMEOUT_MS)
+    expect(status).to_contain_text("HTTP 404")
+
+    url_box.fill(f"{local_site}/blorptia.html")
+    page.get_by_role("button", name="Add URL").click()
+    expect(status).to_contain_text("✓", timeout=TIMEOUT_MS)
+    expect(page.locator("#kv-doc-table")).to_contain_text("Blorptian residence card")
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "How often is the Blorptian residence card renewed?")
+    expect(_last_answer(page).locator(".kv-text")).to_contain_text("12 orbits")
     assert not remote, remote
