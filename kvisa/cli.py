@@ -170,6 +170,8 @@ def chat(
         report = ingest_sources([str(settings.corpus_dir)], settings, progress=True)  # skips unchanged docs
         for line in report.errors:
             typer.echo(f"kvisa: warning: {line}", err=True)
+        typer.echo(f"index: {len(report.added) + len(report.updated)} documents ingested, "
+                   f"{len(report.unchanged)} unchanged")
     launch(settings, host, port)
 
 

@@ -219,12 +219,14 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
     demo = build_app(settings)
     demo.queue()
     _, url, _ = demo.launch(
-        server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True, quiet=quiet,
+        server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True, quiet=True,
         show_error=False, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
         footer_links=["api"], max_file_size=settings.max_bytes, theme=THEME, css=CSS, head=HEAD,
     )
     # Load the models only once the page is up: the first question is then fast, the page is not delayed.
     threading.Thread(target=backends, args=(settings,), daemon=True, name="kvisa-warmup").start()
+    if not quiet:
+        print(f"kvisa chat: {url}  (Ctrl-C stops it)", flush=True)
     if block:
         demo.block_thread()
     return demo, url
