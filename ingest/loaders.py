@@ -89,6 +89,27 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     return {str(k): str(v) for k, v in data.items() if v is not None}, text[match.end() :]
 
 
+# Containers whose loose text (outside any paragraph, list or table) is still page content.
+_LOOSE = ("div", "section", "article", "dd", "dt", "figcaption")
+_INLINE = frozenset("a abbr b bdi cite code data del dfn em i ins kbd mark q s small span strong sub sup time u var"
+                    .split())
+
+
+def _loose_text(el) -> str:
+    """Text of an element's own strings and inline children, without its block children."""
+    from bs4 import NavigableString
+
+    parts = []
+    for child in el.children:
+        if type(child) is NavigableString:  # not a Comment or Doctype, which subclass it
+            parts.append(str(child))
+        elif child.name == "br":
+            parts.append(" ")
+        elif child.name in _INLINE:
+            parts.append(child.get_text())
+    return " ".join("".join(parts).split())
+
+
 def _html_to_text(data: bytes, name: str) -> tuple[str, str]:
     """Main text of an HTML page as Markdown-like lines, and its title. Drops navigation and scripts."""
     from bs4 import BeautifulSoup
@@ -100,10 +121,12 @@ def _html_to_text(data: bytes, name: str) -> tuple[str, str]:
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
     lines: list[str] = []
-    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote"]):
-        if el.find_parent(["li", "tr", "blockquote"]) and el.name in ("p", "li"):
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", *_LOOSE]):
+        inside_block = el.find_parent(["li", "tr", "blockquote", "p", "pre", "h1", "h2", "h3", "h4", "h5", "h6"])
+        if inside_block and el.name in ("p", "li", *_LOOSE):
             continue  # counted once, with its container
-        text = el.get_text(" ", strip=True)
+        # A div or section contributes only the text that sits loose in it; its blocks come on their own.
+        text = _loose_text(el) if el.name in _LOOSE else el.get_text(" ", strip=True)
         if not text:
             continue
         if el.name.startswith("h"):
@@ -123,14 +146,13 @@ def _html_to_text(data: bytes, name: str) -> tuple[str, str]:
 def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
     """Cleaned text of a PDF's text layer, pages joined by blank lines, and each page's start offset."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if not data.startswith(b"%PDF"):
         raise IngestError(f"{name}: malformed PDF (no %PDF header)")
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [clean_text(page.extract_text() or "") for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError...)
         raise IngestError(f"{name}: malformed PDF ({type(exc).__name__})") from exc
     text, starts = "", []
     for page in pages:
@@ -142,23 +164,25 @@ def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
 
 def _docx_to_text(data: bytes, name: str) -> str:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise IngestError(f"{name}: malformed DOCX file") from exc
-    lines = []
-    for para in document.paragraphs:
-        text = para.text.strip()
-        style = (para.style.name or "").lower() if para.style is not None else ""
-        if not text:
-            continue
-        level = re.match(r"heading (\d)", style)
-        lines.append(f"{'#' * int(level.group(1))} {text}" if level else ("# " + text if style == "title" else text))
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("| " + " | ".join(c.text.strip() for c in row.cells) + " |")
+        lines = []
+        # Paragraphs and tables in document order, so a table stays under its own heading.
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                lines.extend("| " + " | ".join(c.text.strip() for c in row.cells) + " |" for row in block.rows)
+                continue
+            text = block.text.strip()
+            style = (block.style.name or "").lower() if block.style is not None else ""
+            if not text:
+                continue
+            level = re.match(r"heading (\d)", style)
+            heading = "#" * int(level.group(1)) if level else ("#" if style == "title" else "")
+            lines.append(f"{heading} {text}" if heading else text)
+    except Exception as exc:  # damaged files raise BadZipFile, zlib.error, KeyError, lxml errors...
+        raise IngestError(f"{name}: malformed DOCX file ({type(exc).__name__})") from exc
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ class IngestReport:
 
 
 def expand_sources(sources: Iterable[str]) -> list[str]:
-    """Folders become their supported files (README and sidecar files excluded); URLs pass through."""
+    """Folders become their supported files (README, sidecar and hidden files excluded); URLs pass through."""
     out: list[str] = []
     for source in sources:
         path = Path(source)
@@ -43,7 +43,8 @@ def expand_sources(sources: Iterable[str]) -> list[str]:
             out.append(source)
             continue
         for child in sorted(path.iterdir()):
-            if (child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES
+            # Hidden files are editor or OS leftovers (e.g. macOS '._notes.md', binary), not documents.
+            if (child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES and not child.name.startswith(".")
                     and not child.name.endswith(SIDECAR_SUFFIX) and not child.stem.upper().startswith("README")):
                 out.append(str(child))
     return out

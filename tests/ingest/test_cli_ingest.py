@@ -179,6 +179,7 @@ def _bad_input(kind: str, folder: Path) -> tuple[str, dict[str, str]]:
         "file over the size limit": ("huge.md", b"The K visa is new. " * 60_000),
         "unsupported extension": ("notes.rtf", b"{\\rtf1 The K visa}"),
         "malformed PDF": ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage\n%%EOF"),
+        "malformed DOCX": ("broken.docx", b"PK\x03\x04 this is not really a zip archive"),
     }
     if kind == "missing path":
         return str(folder / "no-such-file.md"), {}
@@ -190,7 +191,7 @@ def _bad_input(kind: str, folder: Path) -> tuple[str, dict[str, str]]:
 
 
 BAD_INPUTS = ["empty file", "binary file named .txt", "undecodable bytes", "file over the size limit",
-              "unsupported extension", "missing path", "unreachable URL", "malformed PDF"]
+              "unsupported extension", "missing path", "unreachable URL", "malformed PDF", "malformed DOCX"]
 
 
 @pytest.mark.parametrize("kind", BAD_INPUTS)
@@ -227,7 +228,8 @@ def test_hostile_file_names_get_safe_document_ids(tmp_path: Path) -> None:
         "签证说明.txt": "K字签证自2025年10月1日起施行。申请人不需要雇主邀请。\n",
     })
     home = tmp_path / "home"
-    result = run_kvisa(home, "ingest", str(folder))
+    # Named one by one: a folder ingest would skip '..%2f..%2fetc.txt' as a hidden file.
+    result = run_kvisa(home, "add", *(str(p) for p in sorted(folder.iterdir())))
     assert result.returncode == 0, result.stderr
     ids = set(docs_list(home))
     assert len(ids) == 3

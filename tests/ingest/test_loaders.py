@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,7 @@ from reportlab.pdfgen import canvas
 
 from ingest.documents import IngestError
 from ingest.loaders import load_path, load_url
-from ingest.pipeline import ingest_sources
+from ingest.pipeline import expand_sources, ingest_sources
 from ingest.store import open_store
 from kvisa.settings import Settings
 
@@ -176,3 +177,74 @@ def test_a_download_over_the_size_limit_is_refused(web_server: str, tmp_path: Pa
     small = Settings(home=tmp_path / "home", max_file_mb=0.1)
     with pytest.raises(IngestError, match="MiB limit"):
         load_url(f"{web_server}/big.html", small)
+
+
+def test_html_text_outside_paragraphs_is_kept(tmp_path: Path, tmp_settings: Settings) -> None:
+    page = tmp_path / "plain-divs.html"
+    page.write_text(
+        "<html><body><nav>Skip me</nav><div class='content'>"
+        "<div>The K visa takes effect on <b>1 October 2025</b>.<!-- editor note --><br>No employer is needed.</div>"
+        "<section><div><span>Applicants must be young STEM graduates.</span></div></section>"
+        "<p>Apply at a Chinese embassy.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    assert load_path(page, tmp_settings).text.split("\n") == [
+        "The K visa takes effect on 1 October 2025. No employer is needed.",
+        "Applicants must be young STEM graduates.",
+        "Apply at a Chinese embassy.",
+    ]
+
+
+def test_a_docx_table_stays_under_its_heading(tmp_path: Path, tmp_settings: Settings) -> None:
+    document = docx.Document()
+    document.add_heading("Fees", level=1)
+    document.add_paragraph("The fees are listed below.")
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip([*table.rows[0].cells, *table.rows[1].cells], ["Item", "Fee", "H-1B entry", "$100,000"],
+                          strict=True):
+        cell.text = text
+    document.add_heading("Other rules", level=1)
+    document.add_paragraph("Nothing else changes.")
+    path = tmp_path / "fees.docx"
+    document.save(str(path))
+    assert load_path(path, tmp_settings).text.split("\n") == [
+        "# Fees", "The fees are listed below.", "| Item | Fee |", "| H-1B entry | $100,000 |",
+        "# Other rules", "Nothing else changes.",
+    ]
+
+
+def _damaged_copies(data: bytes, seed: int, count: int) -> Iterator[bytes]:
+    """Truncated and byte-flipped versions of a good file, the way downloads and disks break them."""
+    rng = random.Random(seed)
+    for i in range(count):
+        if i % 2:
+            yield data[: rng.randint(10, len(data) - 1)]
+        else:
+            damaged = bytearray(data)
+            for _ in range(rng.randint(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            yield bytes(damaged)
+
+
+def test_damaged_pdf_and_docx_files_give_one_line_errors(tmp_path: Path, tmp_settings: Settings) -> None:
+    pdf = make_pdf(tmp_path / "good.pdf", [[f"Line {i} of page {p} on the K visa." for i in range(20)]
+                                           for p in range(3)]).read_bytes()
+    document = docx.Document()
+    for i in range(30):
+        document.add_paragraph(f"Paragraph {i} on the H-1B fee.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    for suffix, good in ((".pdf", pdf), (".docx", buffer.getvalue())):
+        for n, damaged in enumerate(_damaged_copies(good, seed=7, count=60)):
+            path = tmp_path / f"damaged-{n}{suffix}"
+            path.write_bytes(damaged)
+            try:
+                load_path(path, tmp_settings)  # some damage leaves a readable file, which is fine
+            except IngestError as exc:
+                assert "\n" not in str(exc) and path.name in str(exc)
+
+
+def test_folder_expansion_skips_readme_sidecars_and_hidden_files(tmp_path: Path) -> None:
+    for name in ("a.md", "README.md", "a.meta.yaml", "._a.md", ".draft.txt", "b.txt", "c.rtf"):
+        (tmp_path / name).write_bytes(b"\x00\x05Mac resource fork" if name.startswith("._") else b"text")
+    assert [Path(p).name for p in expand_sources([str(tmp_path)])] == ["a.md", "b.txt"]
