@@ -190,3 +190,24 @@ def test_documents_tab_adds_a_web_page(writable_app, offline_page, local_site):
     _ask(page, "How often is the Blorptian residence card renewed?")
     expect(_last_answer(page).locator(".kv-text")).to_contain_text("12 orbits")
     assert not remote, remote
+
+
+def test_settings_offer_available_backends_and_set_the_number_of_passages(chat_app, gold, offline_page):
+    from rag.assistant import get_assistant
+
+    question = gold["dev-016"]["question"]
+    assert len(get_assistant(chat_app.settings).ask(question).citations) > 1, "needs several sources by default"
+    page, remote = offline_page
+    _open(page, chat_app.url)
+    page.locator("#kv-settings").get_by_text("Settings").click()
+    page.get_by_label("Answer backend").click()
+    offered = [o.inner_text().strip(" ✓\n") for o in page.get_by_role("option").all()]
+    assert offered == get_assistant(chat_app.settings).available_backends()
+    page.keyboard.press("Escape")
+
+    passages = page.locator("#kv-topk input[type=number]")
+    passages.fill("1")
+    passages.press("Enter")
+    _ask(page, question)
+    expect(_last_answer(page).locator(".kv-card")).to_have_count(1)  # one passage retrieved, one source
+    assert not remote, remote
