@@ -77,6 +77,7 @@ def decode_text(data: bytes, name: str) -> str:
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     """YAML front matter (as strings) and the body after it."""
+    text = text.replace("\r\n", "\n")  # files saved on Windows still have front matter
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
@@ -295,5 +296,6 @@ def load_url(url: str, settings: Settings) -> Document:
         raise IngestError(f"{url}: timed out after {settings.url_timeout_s:g} s") from exc
     except httpx.HTTPError as exc:
         raise IngestError(f"{url}: unreachable ({type(exc).__name__})") from exc
-    doc_id = make_doc_id(parsed.netloc + re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parsed.path))
+    # The query is part of the id: page?article_id=1 and page?article_id=2 are different documents.
+    doc_id = make_doc_id(parsed.netloc + re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parsed.path) + "-" + parsed.query)
     return parse_bytes(b"".join(chunks), suffix, url, url, doc_id, {})

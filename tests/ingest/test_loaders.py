@@ -248,3 +248,20 @@ def test_folder_expansion_skips_readme_sidecars_and_hidden_files(tmp_path: Path)
     for name in ("a.md", "README.md", "a.meta.yaml", "._a.md", ".draft.txt", "b.txt", "c.rtf"):
         (tmp_path / name).write_bytes(b"\x00\x05Mac resource fork" if name.startswith("._") else b"text")
     assert [Path(p).name for p in expand_sources([str(tmp_path)])] == ["a.md", "b.txt"]
+
+
+def test_front_matter_of_a_file_saved_with_windows_line_ends(tmp_path: Path, tmp_settings: Settings) -> None:
+    note = tmp_path / "windows.md"
+    note.write_bytes(b"---\r\ntitle: Windows notes\r\njurisdiction: US\r\n---\r\n\r\n# Fee\r\nThe fee is new.\r\n")
+    doc = load_path(note, tmp_settings)
+    assert (doc.title, doc.metadata["jurisdiction"]) == ("Windows notes", "US")
+    assert doc.text == "# Fee\nThe fee is new."
+
+
+def test_urls_that_differ_only_in_their_query_are_different_documents(web_server: str,
+                                                                        tmp_settings: Settings) -> None:
+    first = load_url(f"{web_server}/k-visa.html?article_id=3496", tmp_settings)
+    second = load_url(f"{web_server}/k-visa.html?article_id=3497", tmp_settings)
+    plain = load_url(f"{web_server}/k-visa.html", tmp_settings)
+    assert len({first.doc_id, second.doc_id, plain.doc_id}) == 3
+    assert plain.doc_id == "127-0-0-1-" + web_server.rsplit(":", 1)[1] + "-k-visa"
