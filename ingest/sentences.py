@@ -29,6 +29,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     if not match:
         return False
     word = match.group(1).lower().rstrip(".")
+    glued = match.start() > 0 and (text[match.start() - 1].isalnum() or text[match.start() - 1] == "-")
+    if len(word) == 1 and glued:
+        return False  # the last letter of a code such as H-1B ends the sentence; it is not an initial
     # Single capital letters are initials ("J. Smith") and dotted forms like "U.S" are abbreviations.
     return word in ABBREVIATIONS or len(word) == 1 or "." in word
 

@@ -23,6 +23,18 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
     ]
 
 
+def test_a_sentence_ending_in_a_visa_code_ends_there() -> None:
+    text = ("Talent mobility grew through programs like the H-1B. According to research, it helped. "
+            "J. Smith disagreed. The new category is Q2. Holders may stay.")
+    assert split_sentences(text) == [
+        "Talent mobility grew through programs like the H-1B.",
+        "According to research, it helped.",
+        "J. Smith disagreed.",
+        "The new category is Q2.",
+        "Holders may stay.",
+    ]
+
+
 def test_legal_references_stay_in_their_sentence() -> None:
     text = ("Entry is restricted under section 212(f) of the INA, 8 U.S.C. 1182(f). "
             "The definition is in 8 CFR 214.2(h)(4)(ii). Both apply.")
