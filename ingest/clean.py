@@ -33,6 +33,7 @@ _BOILERPLATE_RE = re.compile(
     r"|all rights reserved\.?|copyright\b.*|©.*|click here\b.*|cookie(s)? (policy|settings)\b.*)$",
     re.IGNORECASE,
 )
+_FURNITURE_MAX_WORDS = 12
 _WORD_RE = re.compile(r"[a-z][a-z-]{3,}")
 _STOP = frozenset("this that with from have will their them they than into also been were which".split())
 
@@ -76,7 +77,8 @@ def remove_boilerplate(text: str) -> str:
     plain = "\n".join(line for line in lines if promo_score(line) == 0)
     kept: list[str] = []
     for line in lines:
-        if _BOILERPLATE_RE.match(line.strip("*_#> ").strip()):
+        # Page furniture is short; a long sentence that happens to start "Sign up for..." is content.
+        if len(line.split()) <= _FURNITURE_MAX_WORDS and _BOILERPLATE_RE.match(line.strip("*_#> ").strip()):
             continue
         if line.strip() and not line.lstrip().startswith(("#", "|")) and is_advertising(line, plain):
             continue

@@ -66,3 +66,19 @@ def test_the_article_loses_both_industrial_monitor_lines_and_keeps_its_text() ->
 def test_normalise_unifies_unicode_and_whitespace() -> None:
     raw = "Cafe\u0301\u00a0visa\r\nfee\t\t is  $100,000.\u200b\r\n\r\n\r\n\r\nNext\x07 line  "
     assert normalise(raw) == "Caf\u00e9 visa\nfee is $100,000.\n\nNext line"
+
+
+def test_page_furniture_lines_go_but_long_sentences_starting_alike_stay() -> None:
+    text = "\n".join([
+        "The registration period opens in March.",
+        "Subscribe to our newsletter",
+        "Sign up for the H-1B registration through a USCIS online account; each employer must register "
+        "every beneficiary separately before the deadline.",
+        "Copyright 2025 Example News. All rights reserved.",
+        "Copyright protection does not extend to works of the US government, so the text of the "
+        "proclamation may be reproduced freely.",
+        "Share this article",
+    ])
+    kept = clean_text(text).split("\n")
+    assert [line.split()[0] for line in kept] == ["The", "Sign", "Copyright"]
+    assert kept[2].startswith("Copyright protection")
