@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from kvisa.settings import PROJECT_ROOT, Settings  # noqa: E402
+from kvisa.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 GOLD_DEV = PROJECT_ROOT / "eval" / "gold_dev.jsonl"
