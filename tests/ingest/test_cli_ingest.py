@@ -236,3 +236,13 @@ def test_hostile_file_names_get_safe_document_ids(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", doc_id) for doc_id in ids), ids
     assert "visa-notes-draft-v2" in ids
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "home"]  # nothing written outside home
+
+
+def test_an_unreachable_chroma_server_is_one_error_line(tmp_path: Path) -> None:
+    note = write_docs(tmp_path / "docs", {"h1b-fee.txt": TINY_DOCS["h1b-fee.txt"]}) / "h1b-fee.txt"
+    result = run_kvisa(tmp_path / "home", "add", str(note), KVISA_CHROMA_HOST="127.0.0.1",
+                       KVISA_CHROMA_PORT=str(_closed_port()))
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kvisa: error: cannot open the Chroma store"), result.stderr
+    assert not (tmp_path / "home" / "chroma").exists()
