@@ -148,7 +148,15 @@ def support_score(sentence: str, passage_text: str, embedder, context: str = "")
     units = passage_sentences(passage_text) or [passage_text]
     vectors = embedder.encode([sentence, *units])
     similarity = float(np.max(vectors[1:] @ vectors[0]))
+    if context and repeats_heading(sentence, context):
+        return 0.0
     return combine(*lexical_support(sentence, f"{context}\n{passage_text}"), similarity)
+
+
+def repeats_heading(sentence: str, heading: str) -> bool:
+    """True when a sentence only restates a passage's title or section (small models echo the prompt's headers)."""
+    words = set(tokenize(sentence))
+    return bool(words) and words <= set(tokenize(heading))
 
 
 def passage_context(passage: Passage) -> str:
@@ -196,8 +204,10 @@ def _score(checked: list[CheckedSentence], passages: list[Passage], embedder) ->
         for n in sentence.cited:
             similarities = unit_vectors[n] @ vectors[i]
             best = int(np.argmax(similarities))
-            score = combine(*lexical_support(sentence.text, passage_context(passages[n - 1])),
-                            float(similarities[best]))
+            passage = passages[n - 1]
+            score = combine(*lexical_support(sentence.text, passage_context(passage)), float(similarities[best]))
+            if repeats_heading(sentence.text, f"{passage.title}\n{passage.section}"):
+                score = 0.0
             sentence.scores[n] = score
             if score >= SUPPORT_THRESHOLD:
                 sentence.supported.append(n)

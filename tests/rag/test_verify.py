@@ -121,3 +121,11 @@ def test_markers_are_parsed_wherever_the_model_puts_them() -> None:
     assert answer_sentences("First fact. [1]\n- Second fact [2, 3].") == ["First fact. [1]", "Second fact [2, 3]."]
     assert citation_numbers("A [1][3] and [2-4] and [3; 5].") == [1, 3, 2, 4, 5]
     assert strip_markers("The fee is $100,000 [1].") == "The fee is $100,000."
+
+
+def test_a_sentence_that_only_repeats_the_passage_heading_is_not_support(passages, embedder) -> None:
+    heading = f"{passages[0].title} — {passages[0].section}"
+    verified = verify(f"[1] {heading}", passages, embedder)
+    assert verified.kept == []
+    context = f"{passages[0].title}\n{passages[0].section}"
+    assert support_score(heading, passages[0].text, embedder, context=context) == 0
