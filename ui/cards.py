@@ -168,6 +168,9 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .kv-refused-head { font-weight: 600; color: #b45309; margin-bottom: .3em; }
 .kv-covers { font-size: .85em; margin-top: .3em; line-height: 1.35; }
 .kv-covers ul { margin: .2em 0 0 1.2em; padding: 0; } .kv-covers li { margin: .1em 0; }
+.dark .kv-refused { background: #2b2110; border-color: #d97706; }
+.dark .kv-refused-head { color: #fbbf24; }
+.dark .kv-passage mark { background: #854d0e; }
 .kv-pending { opacity: .75; }
 .kv-error { color: #b91c1c; }
 .kv-status { font-size: .9em; }
