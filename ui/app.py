@@ -98,8 +98,8 @@ def stream_answer(settings: Settings, question: str, turns: list[dict[str, str]]
                   top_k: int | None) -> Iterator[str | Answer]:
     """Pieces of answer text as they come, then the Answer (follow-ups see the earlier turns)."""
     history = [Turn(question=t["question"], answer=t["answer"]) for t in turns]
-    yield from assistant_for(settings).stream(question, history=history, backend=backend or None,
-                                              top_k=int(top_k) if top_k else None)
+    passages = min(max(int(top_k), 1), 30) if top_k else None  # the value comes from the browser
+    yield from assistant_for(settings).stream(question, history=history, backend=backend or None, top_k=passages)
 
 
 def respond(settings: Settings, question: str, messages: list[dict], turns: list[dict[str, str]],
@@ -121,12 +121,12 @@ def respond(settings: Settings, question: str, messages: list[dict], turns: list
                 text += piece
                 messages = [*messages[:-1], {"role": "assistant", "content": partial_html(text)}]
                 yield messages, "", turns
+        if answer is None:
+            raise RuntimeError("the answer stream ended without an Answer")
     except Exception as exc:
         log.exception("answering %r failed", question)
         messages = [*messages[:-1], {"role": "assistant", "content": error_html(_user_message(exc))}]
         yield messages, "", turns
-        return
-    if answer is None:
         return
     titles = [e.title for e in list_documents(settings)] if answer.refused else []
     html = answer_html(answer, len(turns) + 1, titles)

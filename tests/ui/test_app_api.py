@@ -152,3 +152,12 @@ def test_kvisa_chat_refuses_a_public_host_without_auth(tmp_path):
         "kvisa: error: refusing to serve on 0.0.0.0 without a password; set KVISA_AUTH=user:password "
         "or bind 127.0.0.1"]
     assert not any(tmp_path.iterdir()), "nothing may be ingested before the refusal"
+
+
+def test_a_failing_backend_shows_one_line_in_the_chat_not_a_trace(corpus_settings):
+    from ui.app import respond
+
+    *_, (messages, box, turns) = respond(corpus_settings, "Does the K visa need an employer?", [], [], "openai", 6)
+    reply = messages[-1]["content"]
+    assert "kv-error" in reply and "KVISA_OPENAI_BASE_URL" in reply, reply
+    assert "Traceback" not in reply and box == "" and turns == []
