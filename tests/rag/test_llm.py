@@ -320,3 +320,13 @@ def test_an_unusable_rewrite_falls_back_to_carrying_the_previous_subject() -> No
         assert {"h-1b", "proclamation", "10973"} <= set(tokenize(standalone))
     good = "When does the $100,000 H-1B payment under Proclamation 10973 take effect?"
     assert generative.rewrite_question(PlantedTextLLM(f"Rewritten question: {good}\n"), follow_up, history) == good
+
+
+@needs_model
+def test_a_file_that_is_not_a_gguf_model_is_unavailable(corpus_settings: Settings, tmp_path: Path) -> None:
+    bogus = tmp_path / "not-a-model.gguf"
+    bogus.write_bytes(b"this is not a GGUF file\n" * 100)
+    settings = corpus_settings.model_copy(update={"llm_model_path": bogus})
+    with pytest.raises(BackendUnavailable, match="cannot load") as caught:
+        Assistant(settings).ask(FEE_QUESTION, backend="llamacpp")
+    assert "\n" not in str(caught.value)
