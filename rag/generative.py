@@ -134,8 +134,9 @@ def generate_answer(assistant: Assistant, question: str, history: list[Turn], ba
     answer = build_answer(question, verified, shown, backend)
     if answer is None:
         answer = assistant.extractive.answer(question, query, top_k=top_k, filters=filters)
-        answer.notes = [*verified.notes, f"nothing in the {backend} answer was supported by the passages it "
-                                         "cites, so this is the extractive answer"]
+        why = (f"nothing in the {backend} answer was supported by the passages it cites" if shown
+               else "no passage was retrieved to prompt the model with")
+        answer.notes = [*answer.notes, *verified.notes, f"{why}, so this is the extractive answer"]
         timings["extractive"], clock = _lap(clock)
         timings.update({k: v for k, v in answer.timings.items() if k not in timings})
     answer.retrieved = passages
