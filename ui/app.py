@@ -148,7 +148,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"), gr.Row():
                 with gr.Column(scale=4):
                     chatbot = gr.Chatbot(
-                        label="Conversation", show_label=False, elem_id="kv-chat", height=560, latex_delimiters=[],
+                        label="Conversation", show_label=False, elem_id="kv-chat", height="70vh", latex_delimiters=[],
                         feedback_options=None, buttons=["copy"], layout="panel",
                         placeholder="Ask about the K visa or H-1B in English or Chinese (中文).")
                     with gr.Row():
