@@ -28,11 +28,12 @@ install: $(STAMP)
 chat: install
 	$(BIN)/kvisa chat
 
-# Debian's chromium for the browser tests (playwright cannot download browsers here).
+# Debian's chromium for the browser tests (playwright cannot download browsers here), and a CJK font
+# so Chinese answers render in screenshots instead of empty boxes.
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi wenquanyi; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; \
+	else echo "chromium or a CJK font is missing and we are not root: browser tests may be skipped"; fi
 
 test: install browser
 	$(BIN)/ruff check .
