@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,11 @@ def write_report(runs: Sequence[dict[str, Any]], run_info: dict[str, Any], out: 
         f"- backend: {run_info['backend']}; top_k: {run_info['top_k']}; documents in the index: "
         f"{run_info['documents_indexed']}; finished {run_info['finished']} in {run_info['duration_s']} s",
     ]
+    for run in runs:
+        produced = Counter(item["backend"] for item in run["items"])
+        if len(produced) > 1:  # e.g. a generative backend whose unverified answers fell back to extractive
+            lines.append(f"- answers of {run['name']} by the backend that produced them: "
+                         + ", ".join(f"{name} {count}" for name, count in produced.most_common()))
     lines += [f"- warning: {w}" for w in run_info["warnings"]]
     lines += ["", "## Summary", "", *summary_table(runs), ""]
     if len(runs) > 1:
