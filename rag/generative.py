@@ -112,7 +112,7 @@ def generate_answer(assistant: Assistant, question: str, history: list[Turn], ba
     `llm` replaces the configured backend (used to plant a known text when testing the fallback).
     """
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    clock = started = time.perf_counter()
     try:
         llm = llm or load_chat_model(backend, assistant.settings)
         query = question
@@ -140,7 +140,7 @@ def generate_answer(assistant: Assistant, question: str, history: list[Turn], ba
         timings["extractive"], clock = _lap(clock)
         timings.update({k: v for k, v in answer.timings.items() if k not in timings})
     answer.retrieved = passages
-    answer.timings = {**answer.timings, **timings}
+    answer.timings = {**answer.timings, **timings, "total": (time.perf_counter() - started) * 1000}
     yield answer
 
 
