@@ -130,3 +130,14 @@ def test_kvisa_eval_rejects_a_bad_gold_line_with_its_number(corpus_settings: Set
     assert done.stderr.strip().splitlines() == [f'kvisa: error: {gold}:2: missing keys "answer", "key_facts", '
                                                 f'"sources", "answerable"']
     assert not (tmp_path / "out").exists()
+
+
+def test_accuracy_by_document_counts_an_item_once_per_gold_source() -> None:
+    from eval.plots import correct_by
+
+    def record(sources: list[str], language: str, correct: bool) -> dict[str, Any]:
+        return {"gold": {"sources": sources}, "language": language, "metrics": {"correct": correct}}
+
+    run = {"items": [record(["a", "b"], "en", True), record(["a"], "zh", False), record([], "en", False)]}
+    assert correct_by(run, "source") == {"a": (0.5, 2), "b": (1.0, 1)}
+    assert correct_by(run, "language") == {"en": (0.5, 2), "zh": (0.0, 1)}
