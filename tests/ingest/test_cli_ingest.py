@@ -15,6 +15,7 @@ import pytest
 
 from ingest.store import open_store
 from kvisa.settings import Settings
+from tests.ingest.chroma_client import forget_client
 
 KVISA = [sys.executable, "-m", "kvisa.cli"]
 TINY_DOCS = {
@@ -38,22 +39,18 @@ def run_kvisa(home: Path, *args: str, cwd: Path | None = None, **env: str) -> su
 
 def index_state(home: Path) -> tuple[int, int, bytes]:
     """(chunks, evidence units, manifest bytes): everything that must not move on bad input."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()  # always read what the subprocess left on disk
+    forget_client(home)  # always read what the subprocess left on disk
     store = open_store(Settings(home=home))
     state = (store.chunks.count(), store.units.count(), Settings(home=home).manifest_path.read_bytes())
-    SharedSystemClient.clear_system_cache()
+    forget_client(home)
     return state
 
 
 def stored_chunks(home: Path) -> dict[str, dict]:
     """chunk_id -> metadata of every chunk in the index at `home`."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
+    forget_client(home)
     chunks = {c.chunk_id: c.metadata for c in open_store(Settings(home=home)).all_chunks()}
-    SharedSystemClient.clear_system_cache()
+    forget_client(home)
     return chunks
 
 

@@ -19,6 +19,7 @@ from ingest.manifest import Manifest
 from ingest.pipeline import ingest_sources
 from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
+from tests.ingest.chroma_client import forget_client
 
 N_DOCS = 30
 TOPICS = ["K visa", "H-1B petition", "Z visa", "weighted selection", "entry fee", "talent program"]
@@ -43,18 +44,11 @@ def write_notes(folder: Path, revision: int = 0) -> Path:
     return folder
 
 
-def forget_clients() -> None:
-    """Drop this process's cached Chroma clients, so the next read sees what a subprocess wrote."""
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
-
-
 def ingest_in_process(home: Path, *sources: str) -> None:
     """The same pipeline the CLI runs. With no source it only opens the index, which sweeps crash remains."""
-    forget_clients()
+    forget_client(home)
     report = ingest_sources(list(sources), Settings(home=home), progress=False)
-    forget_clients()
+    forget_client(home)
     assert report.ok, report.errors
 
 
@@ -97,11 +91,11 @@ def kill_while_writing(home: Path, folder: Path, after_docs: int, delay_s: float
 
 def assert_index_matches_manifest(home: Path, expected_chunks: dict[str, int] | None = None) -> None:
     """Every manifest document has exactly its chunks, all of its current version; nothing else is stored."""
-    forget_clients()
+    forget_client(home)
     store = open_store(Settings(home=home))
     chunks = store.chunks.get(include=["metadatas"])
     units = store.units.get(include=["metadatas"])
-    forget_clients()
+    forget_client(home)
     manifest = manifest_docs(home)
     assert len(chunks["ids"]) == len(set(chunks["ids"])) == sum(e["chunks"] for e in manifest.values())
     per_doc: dict[str, list[dict]] = {}
