@@ -43,7 +43,8 @@ _ABSENCE = re.compile(
 )
 
 
-_VISA_CLASS = re.compile(r"\bH-1B\b|\b([A-Z]\d?)(?:\s*字)?\s*(?:visas?\b|签证)")
+# Not \b: in "增设K字签证" the K follows a Chinese character, which counts as a word character.
+_VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:H-1B|([A-Z]\d?)(?:\s*字)?\s*(?:visas?\b|签证))")
 
 
 def visa_classes(text: str) -> frozenset[str]:

@@ -24,6 +24,7 @@ STOPWORDS = frozenset(
     referenced regarding concerning whether versus within respect respectively
     的 了 是 在 和 与 及 或 对 为 由 把 被 有 吗 呢 吧 啊 哪 哪个 哪一个 什么 怎么 如何 多少 几 谁 哪些 哪天
     是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能 哪次 哪年 哪里 多久 共有 分别
+    第几 几项 几条 哪项 哪条 排第
     """.split()
 )
 
