@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,6 +26,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str) -> None:
+    """Poll `url` until it answers 200, failing early if the server process has died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, f"{what} exited before answering"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, f"{what} did not answer {url} within {timeout:g} s"
+        time.sleep(0.3)
 
 
 def make_settings(home: Path, **overrides) -> Settings:

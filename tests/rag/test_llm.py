@@ -10,34 +10,22 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ingest.loaders import load_path
-from kvisa.settings import PROJECT_ROOT, Settings
+from kvisa.settings import Settings
 from rag import generative
 from rag.assistant import Assistant, BackendUnavailable
 from rag.llm import load_chat_model
 from rag.terms import tokenize
 from rag.types import Answer, Turn
 from rag.verify import SUPPORT_THRESHOLD, answer_sentences, citation_numbers, passage_sentences, support_score
-
-CORPUS = PROJECT_ROOT / "corpus"
-GOLD_DEV = PROJECT_ROOT / "eval" / "gold_dev.jsonl"
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import CORPUS, GOLD_DEV, free_port, wait_for_http
 
 
 def _gguf() -> Path | None:
@@ -223,16 +211,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")[-2000:]
-            try:
-                if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama_cpp.server did not start in 180 s"
-            time.sleep(0.5)
+        wait_for_http(f"{base_url}/models", process, 180, f"llama_cpp.server (log: {log})")
         yield base_url
     finally:
         process.terminate()
