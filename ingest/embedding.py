@@ -49,7 +49,7 @@ def resolve_model(name: str) -> Path:
 class Embedder:
     """Encodes texts into normalised vectors and counts word pieces with the model's own tokenizer."""
 
-    def __init__(self, model_dir: Path, batch_size: int = 64) -> None:
+    def __init__(self, model_dir: Path, batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
@@ -101,6 +101,6 @@ def _cached_embedder(model_dir: str, batch_size: int) -> Embedder:
     return Embedder(Path(model_dir), batch_size)
 
 
-def get_embedder(model: str, batch_size: int = 64) -> Embedder:
+def get_embedder(model: str, batch_size: int = 32) -> Embedder:
     """One shared Embedder per model per process: loading costs about a second."""
     return _cached_embedder(str(resolve_model(model)), batch_size)
