@@ -13,7 +13,7 @@ from rag.retrieve import Filters, HybridRetriever
 from rag.terms import question_concepts, tokenize
 from rag.types import Answer, Citation, Passage
 
-# Calibrated on the whole dev gold set (eval/calibrate_refusal.py); see README "Refusal".
+# Calibrated on the whole dev gold set (eval/calibrate_refusal.py); see README, "Answering and refusing".
 MIN_COVERAGE = 0.35  # share of the question's (idf-weighted) concepts the best evidence must contain
 ABSENCE_MARGIN = 0.05  # a "the source does not say" unit wins when it covers this much more
 LEXICAL_WEIGHT = 0.6  # weight of term coverage against embedding similarity when ranking units
@@ -86,8 +86,9 @@ class Evidence:
     @property
     def paragraph(self) -> str:
         """The line (paragraph or list item) of the passage that holds this unit."""
-        text, offset = self.passage.text, self.metadata["start"] - self.passage.start
-        return text[text.rfind("\n", 0, max(offset, 0)) + 1 : (text.find("\n", offset) + 1 or len(text) + 1) - 1]
+        text, offset = self.passage.text, max(0, self.metadata["start"] - self.passage.start)
+        start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
+        return text[start : end if end >= 0 else len(text)]
 
     def conflicts_with(self, asked: frozenset[str]) -> bool:
         """True when the unit is about another visa class than the one asked about. A sentence that
