@@ -25,6 +25,7 @@ MAX_UNITS = 3
 SECOND_UNIT_RATIO = 0.6  # a further unit must score at least this share of the best one
 LIST_ITEMS = 4  # list items that follow a unit ending in a colon
 SHORT_UNIT_WORDS = 8  # a shorter sentence is followed by the next one, to make sense
+MAX_GAP = 8  # characters between two units of one passage ("\n- ", "** "); a heading is longer
 
 Weights = dict[tuple[str, ...], float]  # question concept (a term and its alternatives) -> weight
 
@@ -245,18 +246,16 @@ class ExtractiveAnswerer:
         return out
 
     def _following(self, item: Evidence, evidence: list[Evidence]) -> list[Evidence]:
-        """The units after `item` in its document, reaching into the next chunk when a list runs on."""
+        """The units right after `item` in its document, reaching into the next chunk when a list runs on."""
         start = item.metadata["start"]
-        following = sorted((e for e in evidence if e.passage.doc_id == item.passage.doc_id
-                            and e.metadata["start"] > start), key=lambda e: e.metadata["start"])
-        chunk_id = item.metadata["chunk_id"]
-        prefix, index = chunk_id.rsplit(":", 1)
+        after = [e for e in evidence if e.passage.doc_id == item.passage.doc_id and e.metadata["start"] > start]
+        following = _contiguous(item, after)
+        prefix, index = item.metadata["chunk_id"].rsplit(":", 1)
         successor = self.retriever.lexical.by_id.get(f"{prefix}:{int(index) + 1:04d}")
         if successor is not None and len(following) < LIST_ITEMS:
-            known = {e.metadata["start"] for e in following}
+            known = {e.metadata["start"] for e in after}
             extra = self._evidence([self.retriever.passage_of(successor)])
-            following += [e for e in extra if e.metadata["start"] > start and e.metadata["start"] not in known]
-            following.sort(key=lambda e: e.metadata["start"])
+            following = _contiguous(item, after + [e for e in extra if e.metadata["start"] not in known])
         return following
 
     def _refuse(self, question: str, zh: bool, grounds: list[Evidence]) -> Answer:
@@ -308,6 +307,19 @@ def should_refuse(answer_coverage: float, absence_coverage: float, min_coverage:
     if absence_coverage >= min_coverage and absence_coverage > answer_coverage + margin:
         return True
     return answer_coverage < min_coverage
+
+
+def _contiguous(item: Evidence, units: list[Evidence]) -> list[Evidence]:
+    """The run of units that follows `item` without a gap (only a line break or a list marker between)."""
+    run, end = [], item.metadata["end"]
+    for unit in sorted(units, key=lambda e: e.metadata["start"]):
+        if unit.metadata["start"] <= end:
+            continue
+        if unit.metadata["start"] - end > MAX_GAP:
+            break
+        run.append(unit)
+        end = unit.metadata["end"]
+    return run
 
 
 def _next_lines(units: list[Evidence], lines: int) -> list[Evidence]:
