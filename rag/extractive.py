@@ -18,6 +18,7 @@ MIN_COVERAGE = 0.35  # share of the question's (idf-weighted) concepts the best 
 ABSENCE_MARGIN = 0.05  # a "the source does not say" unit wins when it covers this much more
 LEXICAL_WEIGHT = 0.6  # weight of term coverage against embedding similarity when ranking units
 ANSWER_TYPE_BONUS = 0.15  # for a unit holding the kind of answer asked for (a date for "when")
+NAMED_DOCUMENT_BONUS = 0.3  # for units of the document the question names by its number
 RANK_PENALTY = 0.02  # per rank of the unit's passage in the fused retrieval
 CARRIED_WEIGHT = 0.5  # concepts carried over from the previous question in a conversation
 CONTEXT_CREDIT = 0.5  # a concept found only in the unit's headings or title counts half
@@ -63,6 +64,11 @@ _ANSWER_TYPES = {
     "number": (re.compile(r"\b(how (many|much|long)|what (percentage|share|number|amount))\b|多少|几", re.I),
                re.compile(r"\d")),
 }
+
+
+def document_numbers(text: str) -> set[str]:
+    """Numbers that name a document ("Proclamation 10973", "第814号"): three digits or more, not a year."""
+    return {n for n in re.findall(r"\d{3,}", text) if not re.fullmatch(r"(19|20)\d\d", n)}
 
 
 def expected_answer_type(question: str) -> str | None:
@@ -190,11 +196,14 @@ class ExtractiveAnswerer:
     def _score(self, evidence: list[Evidence], query_vector: np.ndarray, weights: Weights,
                answer_type: str | None = None) -> list[Evidence]:
         shape = _ANSWER_TYPES[answer_type][1] if answer_type else None
+        identifiers = document_numbers(" ".join(c[0] for c in weights))
         for item in evidence:
             item.similarity = float(item.vector @ query_vector)
             item.coverage = self._coverage(weights, item)
             typed = ANSWER_TYPE_BONUS if shape is not None and shape.search(item.text) else 0.0
-            item.score = item.similarity + LEXICAL_WEIGHT * item.coverage + typed - RANK_PENALTY * item.rank
+            named = NAMED_DOCUMENT_BONUS if identifiers & set(tokenize(item.passage.title)) else 0.0
+            item.score = (item.similarity + LEXICAL_WEIGHT * item.coverage + typed + named
+                          - RANK_PENALTY * item.rank)
         return sorted(evidence, key=lambda e: e.score, reverse=True)
 
     def _select(self, evidence: list[Evidence], weights: Weights) -> list[Evidence]:

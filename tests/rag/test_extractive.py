@@ -94,3 +94,14 @@ def test_streaming_yields_text_then_the_answer_with_timings(assistant: Assistant
     assert isinstance(pieces[-1], Answer) and all(isinstance(p, str) for p in pieces[:-1])
     assert "".join(pieces[:-1]) == pieces[-1].text
     assert {"retrieve", "answer", "total"} <= set(pieces[-1].timings)
+
+
+def test_signals_read_from_the_question() -> None:
+    from rag.extractive import document_numbers, expected_answer_type, visa_classes
+
+    assert document_numbers("Under Proclamation 10973 of 2025, and 国务院令第814号?") == {"10973", "814"}
+    assert visa_classes("增设K字签证后，L字签证排第几项？") == {"K", "L"}
+    assert visa_classes("the US H-1B or China's K visa, and B visas") == {"H-1B", "K", "B"}
+    assert expected_answer_type("And when does it take effect?") == "date"
+    assert expected_answer_type("How many H-1B approvals did it get?") == "number"
+    assert expected_answer_type("Who signed it?") is None
