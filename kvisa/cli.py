@@ -118,10 +118,13 @@ def ask(
     Example: kvisa ask "Does the K visa require an employer?"
              kvisa ask "K字签证发给什么人？" --json
     """
+    from ingest.pipeline import list_documents
     from rag.assistant import BackendUnavailable, get_assistant
     from rag.retrieve import Filters
 
     settings = _settings()
+    if not list_documents(settings):
+        fail("the index is empty; run 'kvisa ingest' first")
     if backend and backend not in ("extractive", "llamacpp", "openai"):
         fail(f"unknown backend {backend!r}; use extractive, llamacpp or openai")
     if not question.strip():

@@ -48,3 +48,9 @@ def test_bad_backend_and_empty_question_fail_with_one_line(corpus_settings: Sett
         result = kvisa(corpus_settings, *args)
         assert result.returncode != 0
         assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("kvisa: error:")
+
+
+def test_asking_an_empty_index_says_to_ingest_first(tmp_settings: Settings) -> None:
+    result = kvisa(tmp_settings, "ask", "Does the K visa require an employer?")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "kvisa: error: the index is empty; run 'kvisa ingest' first"
