@@ -42,6 +42,16 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str
         time.sleep(0.3)
 
 
+def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
+    """Terminate a server started by a fixture, killing it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def make_settings(home: Path, **overrides) -> Settings:
     """Settings isolated from the user's environment and kvisa.toml."""
     return Settings(home=home, corpus_dir=CORPUS, **overrides)

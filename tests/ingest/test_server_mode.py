@@ -13,7 +13,7 @@ from ingest.embedding import get_embedder
 from ingest.pipeline import ingest_sources, list_documents
 from ingest.store import open_store
 from kvisa.settings import PROJECT_ROOT, Settings
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import free_port, stop_process, wait_for_http
 
 CHROMA = Path(sys.executable).parent / "chroma"
 
@@ -29,12 +29,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[in
         wait_for_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", server, 60, f"chroma run (log: {log.name})")
         yield port, data
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, grace=20)
         log.close()
 
 

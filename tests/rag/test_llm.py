@@ -25,7 +25,7 @@ from rag.llm import load_chat_model
 from rag.terms import tokenize
 from rag.types import Answer, Turn
 from rag.verify import SUPPORT_THRESHOLD, answer_sentences, citation_numbers, passage_sentences, support_score
-from tests.conftest import CORPUS, GOLD_DEV, free_port, wait_for_http
+from tests.conftest import CORPUS, GOLD_DEV, free_port, stop_process, wait_for_http
 
 
 def _gguf() -> Path | None:
@@ -214,12 +214,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_for_http(f"{base_url}/models", process, 180, f"llama_cpp.server (log: {log})")
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @needs_model
