@@ -12,13 +12,9 @@ import statistics
 import time
 from pathlib import Path
 
+from eval.metrics import percentile  # the harness's own, so both report the same p50/p95
 from kvisa.settings import get_settings
 from rag.assistant import get_assistant
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -39,10 +35,10 @@ def main() -> None:
             for step, ms in answer.timings.items():
                 steps.setdefault(step, []).append(ms)
     print(f"{len(questions)} questions x {args.rounds} rounds, extractive backend, warm, in process")
-    print(f"latency ms: p50 {percentile(totals, 0.5):.1f}  p95 {percentile(totals, 0.95):.1f}  "
+    print(f"latency ms: p50 {percentile(totals, 50):.1f}  p95 {percentile(totals, 95):.1f}  "
           f"mean {statistics.mean(totals):.1f}  max {max(totals):.1f}")
     for step, values in steps.items():
-        print(f"  {step:<9} p50 {percentile(values, 0.5):6.1f} ms  p95 {percentile(values, 0.95):6.1f} ms")
+        print(f"  {step:<9} p50 {percentile(values, 50):6.1f} ms  p95 {percentile(values, 95):6.1f} ms")
 
 
 if __name__ == "__main__":

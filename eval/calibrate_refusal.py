@@ -14,7 +14,7 @@ from pathlib import Path
 from kvisa.settings import get_settings
 from rag import extractive
 from rag.assistant import get_assistant
-from rag.extractive import expected_answer_type, should_refuse, visa_classes
+from rag.extractive import expected_answer_type, should_refuse, split_evidence
 
 
 def features(gold_path: Path) -> list[dict]:
@@ -29,12 +29,11 @@ def features(gold_path: Path) -> list[dict]:
         weights = answerer._term_weights(item["question"])
         answer_type = expected_answer_type(item["question"])
         evidence = answerer._score(answerer._evidence(passages), vector, weights, answer_type)
-        asked = visa_classes(item["question"])
-        relevant = [e for e in evidence if not e.conflicts_with(asked)]
+        answers, absences = split_evidence(item["question"], evidence)
         rows.append({
             "id": item["id"], "answerable": item["answerable"], "facts": item["key_facts"],
-            "answer_cov": max((e.coverage for e in relevant if not e.is_absence), default=0.0),
-            "absence_cov": max((e.coverage for e in relevant if e.is_absence), default=0.0),
+            "answer_cov": max((e.coverage for e in answers), default=0.0),
+            "absence_cov": max((e.coverage for e in absences), default=0.0),
             "text": forced.text,
         })
     return rows

@@ -14,8 +14,7 @@ import numpy as np
 
 from eval.gold import GoldItem
 from rag.types import Answer, Citation
-from rag.verify import answer_sentences, citation_numbers, is_absence
-from rag.verify import strip_markers as verify_strip_markers
+from rag.verify import answer_sentences, citation_numbers, is_absence, strip_markers
 
 SUMMARY_KEYS = (
     "n_items", "n_answerable", "n_unanswerable",
@@ -31,7 +30,6 @@ _QUOTES = {ord("‘"): "'", ord("’"): "'", ord("“"): '"', ord("”"): '"'}
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"\s*(?:\bper\s*cent\b|\bpercent\b|%)")
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;\-–]\s*\d+)*)\]")
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}_]+")
 _STOPWORDS = frozenset({"a", "an", "the"})  # as in the SQuAD answer F1
 
@@ -75,11 +73,6 @@ def fact_present(fact: str, text: str) -> bool:
     return False
 
 
-def strip_markers(text: str) -> str:
-    """The answer text without its [n] citation markers."""
-    return _MARKER.sub("", text)
-
-
 def tokens(text: str) -> list[str]:
     """Chinese by character, other scripts by word; punctuation and English articles dropped."""
     return [t for t in _TOKEN.findall(normalize(strip_markers(text))) if t not in _STOPWORDS]
@@ -115,7 +108,7 @@ def cited_sentences(answer: Answer) -> list[tuple[str, list[int]]]:
     pending: list[str] = []
     for sentence in answer_sentences(answer.text):
         numbers = citation_numbers(sentence)
-        plain = verify_strip_markers(sentence)
+        plain = strip_markers(sentence)
         if _TOKEN.search(plain) and not is_absence(plain):
             pending.append(plain)
         if numbers:

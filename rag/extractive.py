@@ -224,10 +224,7 @@ class ExtractiveAnswerer:
         zh = any("\u4e00" <= ch <= "\u9fff" for ch in question)
         if not evidence:
             return Answer(question, REFUSAL_ZH if zh else REFUSAL, refused=True)
-        asked = visa_classes(question)
-        relevant = [e for e in evidence if not e.conflicts_with(asked)]
-        answers = [e for e in relevant if not e.is_absence]
-        absences = [e for e in relevant if e.is_absence]
+        answers, absences = split_evidence(question, evidence)
         best_answer = max((e.coverage for e in answers), default=0.0)
         best_absence = max(absences, key=lambda e: e.coverage, default=None)
         absence_coverage = best_absence.coverage if best_absence else 0.0
@@ -288,6 +285,13 @@ class ExtractiveAnswerer:
                 )
             sentences.append(_with_marker(_render(item), citations[passage.chunk_id].n))
         return Answer(question, " ".join(sentences), list(citations.values()), refused=refused)
+
+
+def split_evidence(question: str, evidence: list[Evidence]) -> tuple[list[Evidence], list[Evidence]]:
+    """The units about the visa class asked for, split into answering units and "not stated" units."""
+    asked = visa_classes(question)
+    relevant = [e for e in evidence if not e.conflicts_with(asked)]
+    return [e for e in relevant if not e.is_absence], [e for e in relevant if e.is_absence]
 
 
 def _key_concepts(weights: Weights) -> Weights:
