@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import time
@@ -11,14 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
 from kvisa.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 GOLD_DEV = PROJECT_ROOT / "eval" / "gold_dev.jsonl"
+
+
+def corpus_text(doc_id: str) -> str:
+    """The cleaned text of a corpus document, as ingest sees it: what citation offsets point into."""
+    from ingest.loaders import load_path
+
+    [path] = [p for p in CORPUS.iterdir() if p.stem == doc_id and p.suffix in (".md", ".txt")]
+    return load_path(path, Settings(home=Path("/nonexistent"))).text
 
 
 def free_port() -> int:

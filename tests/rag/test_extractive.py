@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from eval.metrics import fact_present
-from ingest.loaders import load_path
 from kvisa.settings import Settings
 from rag.assistant import Assistant, get_assistant
 from rag.types import Answer, Turn
-from tests.conftest import CORPUS, GOLD_DEV
+from tests.conftest import GOLD_DEV, corpus_text
 
 GOLD = {item["id"]: item for item in map(json.loads, GOLD_DEV.read_text(encoding="utf-8").splitlines())}
 # A dozen answerable items across all eight documents and both languages.
@@ -27,17 +25,12 @@ def assistant(corpus_settings: Settings) -> Assistant:
     return get_assistant(corpus_settings)
 
 
-def _document_text(doc_id: str) -> str:
-    path = next(p for p in CORPUS.iterdir() if p.stem == doc_id and not p.name.endswith(".meta.yaml"))
-    return load_path(path, Settings(home=Path("/nonexistent"))).text
-
-
 def assert_citations_are_real(answer: Answer) -> None:
     """Every [n] refers to a citation, and every cited passage and quote is really in its document."""
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.n for c in answer.citations}
     for citation in answer.citations:
-        text = _document_text(citation.doc_id)
+        text = corpus_text(citation.doc_id)
         assert text[citation.start : citation.end] == citation.text
         assert text[citation.quote_start : citation.quote_end] == citation.quote
         assert citation.quote in citation.text

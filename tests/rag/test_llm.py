@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import load_path
 from kvisa.settings import Settings
 from rag import generative
 from rag.assistant import Assistant, BackendUnavailable
@@ -25,7 +24,7 @@ from rag.llm import load_chat_model
 from rag.terms import tokenize
 from rag.types import Answer, Turn
 from rag.verify import SUPPORT_THRESHOLD, answer_sentences, citation_numbers, passage_sentences, support_score
-from tests.conftest import CORPUS, GOLD_DEV, free_port, stop_process, wait_for_http
+from tests.conftest import GOLD_DEV, corpus_text, free_port, stop_process, wait_for_http
 
 
 def _gguf() -> Path | None:
@@ -77,12 +76,7 @@ def _run(assistant: Assistant, question: str, **options) -> tuple[list[str], Ans
     return pieces, answers[0]
 
 
-def _document_text(doc_id: str, settings: Settings) -> str:
-    [source] = [p for p in CORPUS.iterdir() if p.stem == doc_id and p.suffix in (".md", ".txt")]
-    return load_path(source, settings).text
-
-
-def assert_well_formed(answer: Answer, question: str, settings: Settings, embedder) -> None:
+def assert_well_formed(answer: Answer, question: str, embedder) -> None:
     """Markers match citations 1..m; cited text and quotes are in their documents; LLM sentences are supported."""
     assert answer.question == question and answer.text.strip()
     assert answer.retrieved, "nothing was retrieved"
@@ -90,7 +84,7 @@ def assert_well_formed(answer: Answer, question: str, settings: Settings, embedd
     assert set(citation_numbers(answer.text)) == {c.n for c in answer.citations}
     retrieved = {p.doc_id for p in answer.retrieved}
     for citation in answer.citations:
-        document = _document_text(citation.doc_id, settings)
+        document = corpus_text(citation.doc_id)
         assert citation.doc_id in retrieved
         assert document[citation.start : citation.end] == citation.text
         assert citation.quote and citation.quote in citation.text
@@ -121,7 +115,7 @@ def test_llamacpp_streams_tokens_then_a_verified_answer(assistant: Assistant, ll
     assert len(pieces) > 1, "the answer did not stream"
     assert "".join(pieces).strip()
     assert answer.backend in ("llamacpp", "extractive")
-    assert_well_formed(answer, question, llm_settings, assistant.embedder)
+    assert_well_formed(answer, question, assistant.embedder)
 
 
 class PlantingModel:
@@ -160,7 +154,7 @@ def test_planted_wrong_citations_are_removed_from_a_real_model_answer(assistant:
     assert any(K_VISA_SENTENCE in note and "[2]" in note for note in answer.notes)
     assert any(K_VISA_SENTENCE in note and "[1]" in note for note in answer.notes)
     assert any("[9] to a passage that was not retrieved" in note for note in answer.notes)
-    assert_well_formed(answer, FEE_QUESTION, llm_settings, assistant.embedder)
+    assert_well_formed(answer, FEE_QUESTION, assistant.embedder)
 
 
 @needs_model
@@ -196,7 +190,7 @@ def test_a_follow_up_is_rewritten_with_the_history_before_retrieval(assistant: A
     subject = set(tokenize(FEE_QUESTION)) - set(tokenize(follow_up))
     assert subject & set(tokenize(standalone)), f"the subject of the first turn was lost: {standalone!r}"
     assert "rewrite" in second.timings
-    assert_well_formed(second, follow_up, llm_settings, assistant.embedder)
+    assert_well_formed(second, follow_up, assistant.embedder)
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +221,7 @@ def test_openai_backend_streams_from_llama_cpp_server(llama_server: str, corpus_
     pieces, answer = _run(assistant, question, backend="openai")
     assert len(pieces) > 1, "the answer did not stream"
     assert answer.backend in ("openai", "extractive")
-    assert_well_formed(answer, question, settings, assistant.embedder)
+    assert_well_formed(answer, question, assistant.embedder)
 
 
 # Below: no model needed.
