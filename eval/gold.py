@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -9,6 +10,17 @@ from pathlib import Path
 from typing import Any
 
 REQUIRED_KEYS = ("id", "question", "answer", "key_facts", "sources", "answerable")
+# Question styles a gold item may be labelled with (optional "style" key), so a report can show each
+# weakness as a number. Unanswerable items carry the style of their question too.
+STYLES = ("factoid", "vague", "yes_no", "comparison", "why", "definition", "list", "two_part", "zh_paraphrase")
+SPLITS = ("train", "test")
+TEST_SHARE = 0.4  # share of items in the frozen test split
+
+
+def split_for(item_id: str) -> str:
+    """The fixed split rule: a hash of the id, so an item never moves and nobody chooses its side."""
+    bucket = int(hashlib.sha256(item_id.encode("utf-8")).hexdigest()[:8], 16) / 16**8
+    return "test" if bucket < TEST_SHARE else "train"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -30,6 +42,8 @@ class GoldItem:
     key_facts: tuple[str, ...]
     sources: tuple[str, ...]
     answerable: bool
+    style: str = ""  # one of STYLES, or "" when the file does not label styles
+    split: str = ""  # "train" or "test" as recorded in the file; "" when the file does not record one
 
     @property
     def language(self) -> str:
@@ -55,6 +69,13 @@ def _text(record: dict[str, Any], key: str, allow_empty: bool = False) -> str:
     return value.strip()
 
 
+def _choice(record: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    value = record.get(key, "")
+    if value and value not in allowed:
+        raise ValueError(f'"{key}" must be one of {", ".join(allowed)}, not {value!r}')
+    return value
+
+
 def parse_item(line: str) -> GoldItem:
     """One gold line as a GoldItem; raises ValueError saying what is wrong with it."""
     try:
@@ -75,7 +96,12 @@ def parse_item(line: str) -> GoldItem:
         key_facts=_string_list(record, "key_facts"),
         sources=_string_list(record, "sources"),
         answerable=record["answerable"],
+        style=_choice(record, "style", STYLES),
+        split=_choice(record, "split", SPLITS),
     )
+    if item.split and item.split != split_for(item.id):
+        raise ValueError(f'"split" is "{item.split}" but the fixed rule (eval.gold.split_for) puts this id in '
+                         f'"{split_for(item.id)}"')
     if item.answerable:
         # Without facts or sources an answerable item could never be scored as right or cited.
         if not item.key_facts:

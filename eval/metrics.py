@@ -21,6 +21,8 @@ SUMMARY_KEYS = (
     "answer_accuracy", "key_fact_recall", "refusal_accuracy", "false_refusal_rate",
     "citation_precision", "citation_recall", "supported_sentence_rate",
     "hit_at_5", "mrr", "token_f1", "latency_ms_p50", "latency_ms_p95",
+    # Added later, after the first 15 so older results.json files keep their columns in order.
+    "selective_precision", "answer_words_p50",
 )
 SHORT_FACT = 3  # facts this short (after normalising) must match a whole token: "Z", "X1", "12"
 
@@ -31,6 +33,9 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _PERCENT = re.compile(r"\s*(?:\bper\s*cent\b|\bpercent\b|%)")
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}_]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_WORD_CHAR = re.compile(r"[^\W_]")
+CJK_CHARS_PER_WORD = 2  # a Chinese word is about two characters, so a Chinese answer's length compares with English
 _STOPWORDS = frozenset({"a", "an", "the"})  # as in the SQuAD answer F1
 
 
@@ -87,6 +92,16 @@ def token_f1(prediction: str, reference: str) -> float:
         return 0.0
     precision, recall = common / len(pred), common / len(ref)
     return 2 * precision * recall / (precision + recall)
+
+
+def answer_words(text: str) -> float:
+    """The length of an answer's prose in words: whitespace-separated tokens holding a letter or digit, plus
+    Chinese characters at CJK_CHARS_PER_WORD a word. Citation markers and Markdown table lines (a comparison
+    table's rows) are not prose and are left out."""
+    prose = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|"))
+    prose = strip_markers(prose)
+    latin = sum(1 for t in _CJK_CHAR.sub(" ", prose).split() if _WORD_CHAR.search(t))
+    return latin + len(_CJK_CHAR.findall(prose)) / CJK_CHARS_PER_WORD
 
 
 def ranked_documents(answer: Answer) -> list[str]:
@@ -160,7 +175,7 @@ def score_item(item: GoldItem, answer: Answer, supports: SupportFn) -> ItemScore
     supported, total = sentence_support(answer, supports)
     if not item.answerable:
         return ItemScore(correct=answer.refused, supported_sentences=supported, answer_sentences=total)
-    missing = [f for f in item.key_facts if not fact_present(f, strip_markers(answer.text))]
+    missing = [f for f in item.key_facts if not fact_present(f, strip_markers(answer.full_text))]
     recall = 1 - len(missing) / len(item.key_facts)
     cited_docs = [c.doc_id for c in answer.citations]
     on_source = sum(1 for d in cited_docs if d in item.sources)
@@ -223,6 +238,11 @@ def summarize(items: Sequence[GoldItem], answers: Sequence[Answer], scores: Sequ
         "token_f1": _mean(s.token_f1 or 0.0 for _, _, s in answerable),
         "latency_ms_p50": percentile(latencies_ms, 50),
         "latency_ms_p95": percentile(latencies_ms, 95),
+        # Of the answers given (not refused), the share that are right: what a user who gets an answer can trust.
+        "selective_precision": _ratio(sum(s.correct for a, s in zip(answers, scores, strict=True) if not a.refused),
+                                      sum(not a.refused for a in answers)),
+        # Refusals are a fixed sentence or two; the median over answers given is what tracks verbosity.
+        "answer_words_p50": percentile([answer_words(a.text) for a in answers if not a.refused], 50),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}

@@ -1,4 +1,5 @@
-"""PNG plots of an evaluation (matplotlib, Agg): metrics per system, latency, accuracy by document and language."""
+"""PNG plots of an evaluation (matplotlib, Agg): metrics per system, latency, accuracy by document, language
+and question style, and the risk–coverage curve."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 
 RATE_METRICS = (
     "answer_accuracy", "key_fact_recall", "refusal_accuracy", "false_refusal_rate", "citation_precision",
-    "citation_recall", "supported_sentence_rate", "hit_at_5", "mrr", "token_f1",
+    "citation_recall", "supported_sentence_rate", "hit_at_5", "mrr", "token_f1", "selective_precision",
 )
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
@@ -91,6 +92,45 @@ def plot_accuracy_by(runs: Sequence[dict[str, Any]], key: str, path: Path) -> Pa
     return _save(fig, path)
 
 
+def plot_by_style(run: dict[str, Any], path: Path) -> Path:
+    """One group of bars per question style: answerable items answered right, unanswerable items refused."""
+    groups = run["by_style"]
+    labels = [f"{style} ({g['n_answerable']}+{g['n_unanswerable']})" for style, g in groups.items()]
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.6 * max(2, len(labels))))
+    _grouped_bars(ax, labels, [
+        ("answerable: answered correctly", [g["answer_accuracy"] for g in groups.values()]),
+        ("unanswerable: refused", [g["refusal_accuracy"] for g in groups.values()]),
+    ])
+    ax.set_title(f"{run['name']}: accuracy by question style\n(style (answerable+unanswerable items); "
+                 "n/a: no such items)", fontsize=10)
+    return _save(fig, path)
+
+
+def plot_risk_coverage(runs: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Accuracy of the answers given against the share of items answered, as the confidence threshold falls."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for r, run in enumerate(runs):
+        curve = run["risk_coverage"]
+        if not curve:
+            continue  # refused everything: no answer, no point
+        xs = [0.0] + [p["coverage"] for p in curve]
+        ys = [curve[0]["accuracy"]] + [p["accuracy"] for p in curve]
+        auc = run["risk_coverage_auc"]
+        color = COLORS[r % len(COLORS)]
+        # "pre": the accuracy of a point holds over the coverage its answers add, as the area counts it
+        ax.step(xs, ys, where="pre", color=color,
+                label=f"{run['name']} (area {auc:.3f}, answers {curve[-1]['coverage']:.0%})")
+        ax.plot(xs[1:], ys[1:], ".", color=color)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("coverage: share of items answered (confidence ≥ threshold, refusals never)")
+    ax.set_ylabel("accuracy of the answers given")
+    ax.set_title("Risk–coverage: answering only above a confidence threshold", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return _save(fig, path)
+
+
 def write_plots(runs: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]:
     """All plots of the runs as PNG files in `folder`; returns {name: path}."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,4 +139,6 @@ def write_plots(runs: Sequence[dict[str, Any]], folder: Path) -> dict[str, Path]
         "latency": plot_latency(runs, folder / "latency.png"),
         "by_document": plot_accuracy_by(runs, "source", folder / "accuracy_by_document.png"),
         "by_language": plot_accuracy_by(runs, "language", folder / "accuracy_by_language.png"),
+        "by_style": plot_by_style(runs[0], folder / "by_style.png"),
+        "risk_coverage": plot_risk_coverage(runs, folder / "risk_coverage.png"),
     }

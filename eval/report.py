@@ -1,4 +1,5 @@
-"""report.md of an evaluation: the summary table (systems side by side), the plots, the worst items."""
+"""report.md of an evaluation: the summary table (systems side by side), accuracy by question style and by
+language, the risk–coverage curve, the plots, the worst items."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from eval.plots import write_plots
 
 WORST_ITEMS = 10
 ANSWER_CHARS = 700
+CURVE_ROWS = 15  # a longer risk–coverage curve is thinned in the report (results.json holds every point)
 
 METRIC_MEANING = {
     "answer_accuracy": "answerable items with every key fact and not refused",
@@ -26,7 +28,11 @@ METRIC_MEANING = {
     "token_f1": "token F1 against the reference answer (Chinese by character)",
     "latency_ms_p50": "median wall-clock latency per question in ms (after one warm-up question)",
     "latency_ms_p95": "95th percentile latency in milliseconds",
+    "selective_precision": "answers given (not refused) that are right: an answerable item with every key fact",
+    "answer_words_p50": "median length of the answers given, in words (Chinese: 2 characters a word; "
+                        "citation markers and table rows not counted)",
 }
+GROUP_COLUMNS = ("accuracy", "answer_accuracy", "refusal_accuracy")
 
 
 def fmt(key: str, value: Any) -> str:
@@ -36,6 +42,8 @@ def fmt(key: str, value: Any) -> str:
         return str(value)
     if key.startswith("latency"):
         return f"{value:.0f}"
+    if key.endswith("words_p50"):
+        return f"{value:.1f}"
     return f"{value:.3f}"
 
 
@@ -46,6 +54,49 @@ def summary_table(runs: Sequence[dict[str, Any]]) -> list[str]:
         cells = " | ".join(fmt(key, r["summary"][key]) for r in runs)
         lines.append(f"| {key} | {cells} | {METRIC_MEANING.get(key, '')} |")
     return lines
+
+
+def group_table(runs: Sequence[dict[str, Any]], key: str, label: str) -> list[str]:
+    """Accuracy per group (key "by_style" or "by_language") of the first system; the others' accuracy beside."""
+    main, others = runs[0], runs[1:]
+    lines = [f"| {label} | items | answerable | unanswerable | " + " | ".join(GROUP_COLUMNS)
+             + "".join(f" | accuracy: {r['name']}" for r in others) + " |",
+             "|---|" + "---:|" * (3 + len(GROUP_COLUMNS) + len(others))]
+    for name, g in main[key].items():
+        cells = [str(g["n"]), str(g["n_answerable"]), str(g["n_unanswerable"])]
+        cells += [fmt(c, g[c]) for c in GROUP_COLUMNS]
+        cells += [fmt("accuracy", r[key].get(name, {}).get("accuracy")) for r in others]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _thinned(curve: Sequence[dict[str, float]], rows: int = CURVE_ROWS) -> list[dict[str, float]]:
+    """At most `rows` points spread evenly over the curve, always with its last point."""
+    if len(curve) <= rows:
+        return list(curve)
+    picks = {round(i * (len(curve) - 1) / (rows - 1)) for i in range(rows)}
+    return [curve[i] for i in sorted(picks)]
+
+
+def risk_coverage_section(runs: Sequence[dict[str, Any]]) -> list[str]:
+    lines = ["## Risk–coverage", "",
+             "Answers ordered by the answerer's confidence, highest first (refusals are never answered): "
+             "answering only at confidence ≥ threshold answers the share *coverage* of all items, with "
+             "*accuracy* the share of those answers that are right. The area under accuracy over coverage "
+             "(a step curve from coverage 0) is at most the final coverage, reached when every answer is right.",
+             ""]
+    for run in runs:
+        curve = run["risk_coverage"]
+        final = f"{curve[-1]['coverage']:.3f}" if curve else "0"
+        lines.append(f"- {run['name']}: area {fmt('area', run['risk_coverage_auc'])} (best possible {final}); "
+                     f"{len(curve)} distinct confidence thresholds")
+    main = runs[0]["risk_coverage"]
+    if main:
+        shown = _thinned(main)
+        note = f" ({len(shown)} of {len(main)} points; all in results.json)" if len(shown) < len(main) else ""
+        lines += ["", f"{runs[0]['name']}{note}:", "", "| threshold | coverage | accuracy |", "|---:|---:|---:|"]
+        lines += [f"| {p['threshold']:.3f} | {p['coverage']:.3f} | {p['accuracy']:.3f} |" for p in shown]
+    return [*lines, ""]
 
 
 def badness(record: dict[str, Any]) -> tuple:
@@ -89,9 +140,11 @@ def write_report(runs: Sequence[dict[str, Any]], run_info: dict[str, Any], out: 
     """Write DIR/plots/*.png and DIR/report.md linking them; returns the report path."""
     plots = write_plots(runs, out / "plots")
     summary = runs[0]["summary"]
+    gold = run_info["gold"] if isinstance(run_info["gold"], list) else [run_info["gold"]]
     lines = [
         "# kvisa evaluation report", "",
-        f"- gold file: `{run_info['gold']}` ({summary['n_items']} items: {summary['n_answerable']} answerable, "
+        f"- gold files: {', '.join(f'`{g}`' for g in gold)}; split: {run_info.get('split', 'all')} "
+        f"({summary['n_items']} items: {summary['n_answerable']} answerable, "
         f"{summary['n_unanswerable']} not answerable)",
         f"- backend: {run_info['backend']}; top_k: {run_info['top_k']}; documents in the index: "
         f"{run_info['documents_indexed']}; finished {run_info['finished']} in {run_info['duration_s']} s",
@@ -101,6 +154,9 @@ def write_report(runs: Sequence[dict[str, Any]], run_info: dict[str, Any], out: 
         if len(produced) > 1:  # e.g. a generative backend whose unverified answers fell back to extractive
             lines.append(f"- answers of {run['name']} by the backend that produced them: "
                          + ", ".join(f"{name} {count}" for name, count in produced.most_common()))
+    if run_info.get("docs_added"):
+        lines.append(f"- added to the index for this run, from `{run_info['docs_dir']}`: "
+                     f"{', '.join(run_info['docs_added'])}")
     lines += [f"- warning: {w}" for w in run_info["warnings"]]
     lines += ["", "## Summary", "", *summary_table(runs), ""]
     if len(runs) > 1:
@@ -109,8 +165,14 @@ def write_report(runs: Sequence[dict[str, Any]], run_info: dict[str, Any], out: 
                   "That chunk is long (LlamaIndex's default is 1,024 tokens), so key facts often appear "
                   "somewhere in it: token_f1 and the answers below show how much text a reader must search. "
                   "With few documents, hit_at_5 is near 1 for any retriever; mrr separates them better.", ""]
+    lines += ["## By question style", "", *group_table(runs, "by_style", "style"), "",
+              "accuracy counts every item of the style (answerable: every key fact and no refusal; unanswerable: "
+              "refused); answer_accuracy and refusal_accuracy split it by answerability.", "",
+              "## By language", "", *group_table(runs, "by_language", "language"), ""]
+    lines += risk_coverage_section(runs)
     titles = {"metrics": "Metrics per system", "latency": "Latency distribution",
-              "by_document": "Accuracy by source document", "by_language": "Accuracy by language"}
+              "by_document": "Accuracy by source document", "by_language": "Accuracy by language",
+              "by_style": "Accuracy by question style", "risk_coverage": "Risk–coverage curve"}
     lines += ["## Plots", ""]
     for key, path in plots.items():
         lines += [f"### {titles[key]}", "", f"![{titles[key]}](plots/{path.name})", ""]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
+import unicodedata
 
 import typer
 
 from ingest.documents import IngestError
 from kvisa.settings import Settings, get_settings
+from rag.types import Answer, ComparisonTable, TableCell
 
 app = typer.Typer(help="kvisa: cited answers about China's K visa and US H-1B policy.", no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
@@ -140,13 +143,77 @@ def ask(
     if as_json:
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
         return
-    typer.echo(answer.text)
+    typer.echo(answer_text(answer))
+
+
+def answer_text(answer: Answer) -> str:
+    """The plain-text `kvisa ask` output: the answer, its comparison table if any, then the numbered sources."""
+    parts = [answer.text]
+    if answer.table and answer.table.rows:
+        parts.append("\n" + table_text(answer.table))
     if answer.citations:
-        typer.echo("\nSources:")
+        parts.append("\nSources:")
     for c in answer.citations:
-        typer.echo(f"[{c.n}] {c.title}" + (f" — {c.section}" if c.section else ""))
+        parts.append(f"[{c.n}] {c.title}" + (f" — {c.section}" if c.section else ""))
         if c.source_url:
-            typer.echo(f"    {c.source_url}")
+            parts.append(f"    {c.source_url}")
+    return "\n".join(parts)
+
+
+# Wrapping points: a space, or between any two Chinese characters (which take two terminal columns).
+_WIDE = "\u2e80-\u9fff\u3000-\u303f\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_PIECES = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
+
+
+def _columns(text: str) -> int:
+    """Terminal columns the text takes (East Asian wide characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """Lines of at most `width` terminal columns, broken at spaces or between Chinese characters."""
+    lines, line = [], ""
+    for piece in _PIECES.findall(text):
+        if piece.isspace():
+            line += " " if line else ""
+            continue
+        if line.strip() and _columns(line + piece) > width:
+            lines.append(line.rstrip())
+            line = ""
+        while _columns(piece) > width:  # a word longer than the column (a URL): cut it
+            cut = next((i for i in range(len(piece) - 1, 1, -1) if _columns(piece[:i]) <= width), 1)
+            lines.append(piece[:cut])
+            piece = piece[cut:]
+        line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+def table_text(table: ComparisonTable, cell_width: int = 40, aspect_width: int = 24) -> str:
+    """A comparison table as aligned plain-text columns; each cell ends with its [n] marker."""
+    from ui.cards import cell_text  # the same cell text as the web chat shows (ui.cards does not load gradio)
+
+    subjects = max(len(table.columns) - 1, max(len(row.cells) for row in table.rows))
+    header = [*table.columns, *[""] * (subjects + 1 - len(table.columns))]
+    grid = [[wrap_cell(c, aspect_width if i == 0 else cell_width) for i, c in enumerate(header)]]
+    for row in table.rows:
+        cells = [*row.cells, *[TableCell("")] * (subjects - len(row.cells))]
+        grid.append([wrap_cell(row.aspect, aspect_width)] + [wrap_cell(cell_text(c), cell_width) for c in cells])
+    widths = [max(_columns(line) for row in grid for line in row[i]) for i in range(subjects + 1)]
+
+    def lines_of(row: list[list[str]]) -> list[str]:
+        return [" | ".join(_pad(cell[k] if k < len(cell) else "", widths[i]) for i, cell in enumerate(row)).rstrip()
+                for k in range(max(len(cell) for cell in row))]
+
+    out = [*lines_of(grid[0]), "-+-".join("-" * w for w in widths)]
+    for row in grid[1:]:
+        out += lines_of(row)
+    return "\n".join(out)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))
 
 
 @app.command()
@@ -180,24 +247,31 @@ def chat(
 
 @app.command("eval")
 def eval_command(
-    gold: str = typer.Option(..., "--gold", help="Gold Q&A file (JSON lines, see eval/GOLD_FORMAT.md)."),
+    gold: list[str] = typer.Option(None, "--gold", help="Gold Q&A file (JSON lines, see eval/GOLD_FORMAT.md); "
+                                   "repeat for several. Default: every eval/gold_*.jsonl of the project."),
     out: str = typer.Option(..., "--out", help="Folder for results.json, report.md and plots/."),
+    split: str = typer.Option("all", "--split", help="Only the train or test items of the gold files, or all."),
     backend: str = typer.Option(None, "--backend", help="extractive (default), llamacpp or openai."),
     baseline: bool = typer.Option(False, "--baseline", help="Also run the naive LlamaIndex baseline."),
     top_k: int = typer.Option(None, "--top-k", min=1, max=30, help="Passages to retrieve."),
 ) -> None:
-    """Evaluate kvisa on a gold Q&A file and write a report with plots.
+    """Evaluate kvisa on gold Q&A files and write a report with plots. Documents the gold items cite that the
+    index lacks are added first from eval/docs/ when they are there.
 
-    Example: kvisa eval --gold eval/gold_dev.jsonl --out eval-out --baseline
+    Example: kvisa eval --out eval-out --split test
+             kvisa eval --gold eval/gold_dev.jsonl --gold my-gold.jsonl --out eval-out --baseline
     """
     from eval.gold import GoldError
-    from eval.harness import EvalError, run_eval
+    from eval.harness import SPLIT_CHOICES, EvalError, run_eval
     from rag.assistant import BackendUnavailable
 
     if backend and backend not in ("extractive", "llamacpp", "openai"):
         fail(f"unknown backend {backend!r}; use extractive, llamacpp or openai")
+    if split not in SPLIT_CHOICES:
+        fail(f"unknown split {split!r}; use {', '.join(SPLIT_CHOICES)}")
     try:
-        results = run_eval(gold, out, _settings(), backend=backend, baseline=baseline, top_k=top_k)
+        results = run_eval(gold or None, out, _settings(), backend=backend, baseline=baseline, top_k=top_k,
+                           split=split)
     except (GoldError, EvalError, IngestError, BackendUnavailable) as exc:
         fail(str(exc))
         return
@@ -207,8 +281,11 @@ def eval_command(
     for name, system in zip(results["run"]["systems"], systems, strict=True):
         s = system["summary"]
         typer.echo(f"{name}: answer_accuracy {s['answer_accuracy']}, refusal_accuracy {s['refusal_accuracy']}, "
-                   f"citation_precision {s['citation_precision']}, hit_at_5 {s['hit_at_5']}, "
-                   f"latency_ms_p50 {s['latency_ms_p50']}")
+                   f"selective_precision {s['selective_precision']}, citation_precision {s['citation_precision']}, "
+                   f"hit_at_5 {s['hit_at_5']}, latency_ms_p50 {s['latency_ms_p50']}")
+    styles = ", ".join(f"{name} {g['accuracy']} (n={g['n']})" for name, g in results["by_style"].items())
+    typer.echo(f"accuracy by style: {styles}")
+    typer.echo(f"gold: {', '.join(results['run']['gold'])} (split {split}, {results['summary']['n_items']} items)")
     typer.echo(f"wrote {out}/results.json and {out}/report.md")
 
 

@@ -234,7 +234,9 @@ class ExtractiveAnswerer:
         if lacking is not None:
             return self._refuse(question, zh, [lacking])
         chosen = self._with_continuations(self._select(answers, weights), evidence)
-        return self._cite(question, chosen, refused=False)
+        answer = self._cite(question, chosen, refused=False)
+        answer.confidence = min(1.0, best_answer)  # the question's share covered: the ranking risk-coverage needs
+        return answer
 
     def _with_continuations(self, chosen: list[Evidence], evidence: list[Evidence]) -> list[Evidence]:
         """Complete units that only introduce their answer: "...three kinds of people:" takes its list items,

@@ -42,6 +42,35 @@ class Citation:
 
 
 @dataclass
+class TableCell:
+    """One cell of a comparison table: text taken from a unit, and the citation it rests on (None: not stated)."""
+
+    text: str
+    n: int | None = None
+
+
+@dataclass
+class TableRow:
+    """One aspect compared across the table's subjects; `cells` follow the table's subject columns."""
+
+    aspect: str
+    cells: list[TableCell]
+
+
+@dataclass
+class ComparisonTable:
+    """A comparison answer: columns are "aspect" then one per subject ("K visa", "H-1B")."""
+
+    columns: list[str]
+    rows: list[TableRow]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"columns": list(self.columns),
+                "rows": [{"aspect": r.aspect, "cells": [{"text": c.text, "n": c.n} for c in r.cells]}
+                         for r in self.rows]}
+
+
+@dataclass
 class Answer:
     """The one answer type of every backend. `text` carries [n] markers that refer to `citations`."""
 
@@ -53,6 +82,20 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per step, and "total"
     backend: str = "extractive"
     notes: list[str] = field(default_factory=list)  # e.g. what verification removed
+    table: ComparisonTable | None = None  # comparison questions: the answer's table (its cells cite too)
+    confidence: float = 0.0  # the answerer's belief the answer is right, 0..1 (risk-coverage curves)
+
+    @property
+    def full_text(self) -> str:
+        """The answer with its comparison table as Markdown rows: what plain-text readers (key-fact
+        scoring, a conversation's history) take as everything the answer says."""
+        if not self.table:
+            return self.text
+        lines = ["| " + " | ".join(self.table.columns) + " |", "|" + "---|" * len(self.table.columns)]
+        for row in self.table.rows:
+            cells = [c.text if c.n is None else f"{c.text} [{c.n}]" for c in row.cells]
+            lines.append("| " + " | ".join([row.aspect, *cells]) + " |")
+        return self.text + "\n\n" + "\n".join(lines)
 
     @property
     def latency_ms(self) -> float:
@@ -70,6 +113,8 @@ class Answer:
             ],
             "retrieved": [{"doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": round(p.score, 6)}
                           for p in self.retrieved],
+            "table": self.table.to_json() if self.table else None,
+            "confidence": round(self.confidence, 4),
             "latency_ms": round(self.latency_ms, 1),
             "backend": self.backend,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},

@@ -1,4 +1,4 @@
-"""HTML for the chat: answers whose [n] markers link to numbered source cards, and refusals.
+"""HTML for the chat: answers (and their comparison tables) whose [n] markers link to numbered source cards.
 
 Every piece of document text goes through html.escape; no markup from a document reaches the page.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, ComparisonTable, TableCell
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
@@ -48,6 +48,32 @@ def link_markers(text: str, turn: int, known: set[int]) -> str:
         return f'<a class="kv-ref" href="#{target}" title="Source {n}">[{n}]</a>'
 
     return _MARKER.sub(link, escape(text, quote=False))
+
+
+def cell_text(cell: TableCell) -> str:
+    """A table cell as shown: its text on one line, ending with its [n] marker; "not stated" when empty."""
+    text = _SPACE.sub(" ", cell.text).strip() or "not stated"
+    if cell.n is not None and f"[{cell.n}]" not in text:
+        text = f"{text} [{cell.n}]"
+    return text
+
+
+def table_html(table: ComparisonTable, turn: int, known: set[int]) -> str:
+    """A comparison table: escaped cells whose markers link to the cards; cells the corpus lacks are muted."""
+    subjects = max(len(table.columns) - 1, max((len(r.cells) for r in table.rows), default=0))
+    head = "".join(f'<th scope="col">{escape(c, quote=False)}</th>' for c in table.columns)
+    body = []
+    for row in table.rows:
+        cells = [*row.cells, *[TableCell("")] * (subjects - len(row.cells))]
+        tds = "".join(
+            f'<td class="{"kv-cell" if cell.n is not None else "kv-cell kv-unstated"}">'
+            f"{link_markers(cell_text(cell), turn, known)}</td>"
+            for cell in cells
+        )
+        body.append(f'<tr><th scope="row">{escape(row.aspect, quote=False)}</th>{tds}</tr>')
+    # One line, no blank lines: the chat's Markdown renderer must see one raw HTML block.
+    return (f'<div class="kv-table-wrap"><table class="kv-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def _quote_span(passage: str, quote: str) -> tuple[int, int] | None:
@@ -111,14 +137,15 @@ def answer_html(answer: Answer, turn: int, covered_titles: list[str]) -> str:
     label = labels_for(answer.question)
     known = {c.n for c in answer.citations}
     body = link_markers(answer.text, turn, known).replace("\n", "<br>")
+    table = table_html(answer.table, turn, known) if answer.table and answer.table.rows else ""
     cards = "".join(source_card(c, turn) for c in answer.citations)
     sources = (f'<div class="kv-sources"><div class="kv-sources-head">{label["sources"]}</div>{cards}</div>'
                if cards else "")
     if answer.refused:
         return (f'<div class="kv-answer kv-refused"><div class="kv-refused-head">'
                 f'<span class="kv-icon">⚠</span> {label["refused"]}</div>'
-                f'<div class="kv-text">{body}</div>{coverage_note(covered_titles, label)}{sources}</div>')
-    return f'<div class="kv-answer"><div class="kv-text">{body}</div>{sources}</div>'
+                f'<div class="kv-text">{body}</div>{table}{coverage_note(covered_titles, label)}{sources}</div>')
+    return f'<div class="kv-answer"><div class="kv-text">{body}</div>{table}{sources}</div>'
 
 
 def partial_html(text: str) -> str:
@@ -171,6 +198,14 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .dark .kv-refused { background: #2b2110; border-color: #d97706; }
 .dark .kv-refused-head { color: #fbbf24; }
 .dark .kv-passage mark { background: #854d0e; }
+.kv-table-wrap { overflow-x: auto; margin: .3em 0 .6em; }
+.kv-answer table.kv-table { border-collapse: collapse; width: 100%; margin: 0; font-size: .92em; line-height: 1.4; }
+.kv-answer table.kv-table th, .kv-answer table.kv-table td { border: 1px solid var(--border-color-primary);
+  padding: .35em .55em; text-align: left; vertical-align: top; background: var(--background-fill-primary); }
+.kv-answer table.kv-table thead th { background: var(--background-fill-secondary); font-weight: 600; }
+.kv-answer table.kv-table thead th:first-child { text-transform: capitalize; }
+.kv-answer table.kv-table tbody th { font-weight: 600; }
+.kv-answer table.kv-table td.kv-unstated { color: var(--neutral-500); font-style: italic; }
 .kv-pending { opacity: .75; }
 .kv-error { color: #b91c1c; }
 .kv-status { font-size: .9em; }

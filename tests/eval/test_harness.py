@@ -1,5 +1,5 @@
-"""The evaluation harness end to end on the real corpus index: the regression gate, the files it writes,
-an unseen gold file with the baseline, and the `kvisa eval` command line."""
+"""The evaluation harness end to end on the real corpus index: the regression gate (test split of every gold
+file), the files it writes, an unseen gold file with the baseline, and the `kvisa eval` command line."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from eval.harness import EvalError, run_eval
 from eval.metrics import SUMMARY_KEYS
 from kvisa.settings import PROJECT_ROOT, Settings
 from tests.conftest import GOLD_DEV
+from tests.eval.conftest import gold_record, ids_in, write_gold
 
 FLOORS = PROJECT_ROOT / "eval" / "floors.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -40,17 +41,33 @@ def dev_run(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     return run_eval(GOLD_DEV, out, corpus_settings, backend="extractive", progress=False), out
 
 
-def test_regression_gate(dev_run: tuple[dict[str, Any], Path]) -> None:
-    """`make test` fails when a summary metric of the dev set falls below its floor in eval/floors.json."""
+@pytest.fixture(scope="module")
+def test_split_run(eval_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The test split of every eval/gold_*.jsonl through the extractive backend, on a copy of the corpus index
+    (the run adds the eval/docs documents the items cite)."""
+    out = tmp_path_factory.mktemp("eval-test-split")
+    return run_eval(None, out, eval_settings, backend="extractive", split="test", progress=False)
+
+
+def test_regression_gate(test_split_run: dict[str, Any]) -> None:
+    """`make test` fails when a summary metric of the test split of all gold files falls below its floor in
+    eval/floors.json, or the accuracy of a question style below its style_min."""
     floors = json.loads(FLOORS.read_text(encoding="utf-8"))
-    summary = dev_run[0]["summary"]
+    summary = test_split_run["summary"]
     assert set(floors["min"]) | set(floors["max"]) <= set(SUMMARY_KEYS)
     below = {k: (summary[k], floor) for k, floor in floors["min"].items() if summary[k] is None or summary[k] < floor}
     above = {k: (summary[k], ceiling) for k, ceiling in floors["max"].items()
              if summary[k] is None or summary[k] > ceiling}
     assert not below, f"metrics below their floors (value, floor): {below}"
     assert not above, f"metrics above their ceilings (value, ceiling): {above}"
-    assert summary["n_items"] == floors["n_items"]
+    styles = test_split_run["by_style"]
+    assert not set(styles) - set(floors["style_min"]), "every question style of the run needs a style_min"
+    low = {s: (g["accuracy"], floors["style_min"][s]) for s, g in styles.items()
+           if g["accuracy"] < floors["style_min"][s]}
+    assert not low, f"question styles below their floors (accuracy, floor): {low}"
+    if floors["n_items"] is not None:  # null while the floors are placeholders
+        assert summary["n_items"] == floors["n_items"]
+    assert test_split_run["run"]["split"] == "test" and {i["split"] for i in test_split_run["items"]} == {"test"}
 
 
 def test_results_json_holds_every_item_with_its_answer_metrics_and_latency(dev_run) -> None:
@@ -77,7 +94,8 @@ def test_report_has_the_summary_table_worst_items_and_png_plots(dev_run) -> None
     assert all(f"| {key} |" in report for key in SUMMARY_KEYS)
     assert "## Worst 10 items of kvisa (extractive)" in report
     links = [line.split("](")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
-    assert len(links) == 4
+    assert len(links) == 6
+    assert {Path(link).name for link in links} >= {"by_style.png", "risk_coverage.png"}
     for link in links:
         assert (out / link).read_bytes().startswith(PNG_MAGIC)
 
@@ -112,14 +130,31 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600, cwd=settings.home)
 
 
-def test_kvisa_eval_command(corpus_settings: Settings, tmp_path: Path) -> None:
-    gold = tmp_path / "gold.jsonl"
-    gold.write_text(json.dumps(UNSEEN_GOLD[0]) + "\n" + json.dumps(UNSEEN_GOLD[2]) + "\n", encoding="utf-8")
-    done = run_cli(corpus_settings, "--gold", str(gold), "--out", str(tmp_path / "out"))
+def test_kvisa_eval_command_with_two_gold_files_and_a_split(corpus_settings: Settings, tmp_path: Path) -> None:
+    test_ids, train_ids = ids_in("test", 2), ids_in("train", 1)
+    first = write_gold(tmp_path / "a.jsonl", [{**UNSEEN_GOLD[0], "id": test_ids[0], "style": "factoid"}])
+    second = write_gold(tmp_path / "b.jsonl", [gold_record(test_ids[1]), gold_record(train_ids[0])])
+    done = run_cli(corpus_settings, "--gold", str(first), "--gold", str(second), "--split", "test",
+                   "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "kvisa (extractive): answer_accuracy" in done.stdout
+    assert "accuracy by style: factoid " in done.stdout and "unlabelled " in done.stdout
     assert "eval kvisa (extractive)" in done.stderr  # the progress bar
-    assert json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))["summary"]["n_items"] == 2
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [i["id"] for i in results["items"]] == test_ids
+    assert results["run"]["gold"] == [str(first), str(second)] and results["run"]["split"] == "test"
+
+
+def test_kvisa_eval_rejects_an_id_repeated_across_gold_files(corpus_settings: Settings, tmp_path: Path) -> None:
+    first = write_gold(tmp_path / "a.jsonl", [gold_record("q-1"), gold_record("q-2")])
+    second = write_gold(tmp_path / "b.jsonl", [gold_record("q-3"), "", gold_record("q-1")])
+    done = run_cli(corpus_settings, "--gold", str(first), "--gold", str(second), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [f'kvisa: error: {second}:3: duplicate id "q-1" (first at {first}:1)'], \
+        done.stderr
+    done = run_cli(corpus_settings, "--gold", str(first), "--split", "dev", "--out", str(tmp_path / "out"))
+    assert done.returncode == 1 and "unknown split 'dev'; use train, test, all" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_kvisa_eval_rejects_a_bad_gold_line_with_its_number(corpus_settings: Settings, tmp_path: Path) -> None:

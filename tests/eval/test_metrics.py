@@ -7,6 +7,7 @@ import pytest
 from eval.gold import GoldItem
 from eval.metrics import (
     SUMMARY_KEYS,
+    answer_words,
     cited_sentences,
     fact_present,
     normalize,
@@ -172,6 +173,28 @@ def test_summary_has_exactly_the_documented_keys_and_values() -> None:
     assert summary["supported_sentence_rate"] == 0.5  # 1 of the 2 sentences of non-refused answers
     assert summary["hit_at_5"] == 0.5 and summary["mrr"] == 0.5
     assert summary["latency_ms_p50"] == 250 and summary["latency_ms_p95"] == 385
+    # Two answers given (not refused): one right, one an answer to an unanswerable question.
+    assert summary["selective_precision"] == 0.5
+    assert summary["answer_words_p50"] == 4.0  # of the answers given: 6 words and 2 words
+
+
+def test_summary_keys_are_the_first_fifteen_then_the_later_ones() -> None:
+    assert SUMMARY_KEYS[:3] == ("n_items", "n_answerable", "n_unanswerable")
+    assert SUMMARY_KEYS[14:] == ("latency_ms_p95", "selective_precision", "answer_words_p50")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The fee is $100,000 [1].", 4),
+        ("外国青年科技人才 [1]。", 4.0),  # 8 Chinese characters, 2 a word
+        ("K字签证 is new [2].", 4.5),  # K, is, new and 3 characters
+        ("Compared [1]:\n| aspect | K visa | H-1B |\n|---|---|---|\n| fee | none | $100,000 [2] |", 1),
+        ("— [1] —", 0),
+    ],
+)
+def test_answer_words_counts_prose_words_and_chinese_characters_two_a_word(text: str, words: float) -> None:
+    assert answer_words(text) == words
 
 
 def test_rates_without_items_to_count_are_none() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from rag.types import Answer, Citation
-from ui.cards import answer_html, first_url, highlight, link_markers
+import re
+
+from rag.types import Answer, Citation, ComparisonTable, TableCell, TableRow
+from ui.cards import answer_html, cell_text, first_url, highlight, link_markers
 
 
 def _citation(**overrides) -> Citation:
@@ -52,3 +54,45 @@ def test_a_refusal_looks_different_and_lists_what_the_corpus_covers():
     assert "<li>Doc &lt;one&gt;</li><li>Doc two</li>" in html
     answer = Answer(question="fee?", text="Five credits [1].", citations=[_citation()])
     assert "kv-refused" not in answer_html(answer, turn=1, covered_titles=[])
+
+
+def _comparison() -> Answer:
+    """A comparison answer as the answerer builds it: a lead sentence, a table whose cells cite, its sources."""
+    k_visa = _citation(n=1, doc_id="k-visa", title="K visa explained", section="Sponsorship",
+                       text="Intro. No employer or inviting entity is required.", quote="No employer or "
+                       "inviting entity is required.")
+    h1b = _citation(n=2, doc_id="h1b", title="H-1B basics", section="Fees",
+                    text="An employer files the petition. The fee is <b>$100,000</b> & up.",
+                    quote="The fee is <b>$100,000</b> & up.")
+    table = ComparisonTable(columns=["aspect", "K visa", "H-1B"], rows=[
+        TableRow("sponsorship", [TableCell("No employer or inviting entity is required.", 1),
+                                 TableCell("An employer files the petition.", 2)]),
+        TableRow("fees", [TableCell("not stated"), TableCell("The fee is <b>$100,000</b> & up.", 2)]),
+    ])
+    return Answer(question="How do the K visa and H-1B differ on sponsorship and fees?",
+                  text="They differ on sponsorship and fees [1][2].", citations=[k_visa, h1b], table=table)
+
+
+def test_a_comparison_answer_shows_its_table_with_linked_markers():
+    html = answer_html(_comparison(), turn=2, covered_titles=[])
+    table = html[html.index("<table"):html.index("</table>")]
+    assert '<th scope="col">K visa</th><th scope="col">H-1B</th>' in table
+    assert '<th scope="row">sponsorship</th>' in table
+    # every cell marker links to a source card of this answer, like the markers of the answer text
+    targets = re.findall(r'class="kv-ref" href="#([^"]+)"', table)
+    assert targets == ["kv-src-2-1", "kv-src-2-2", "kv-src-2-2"]
+    assert set(targets) <= set(re.findall(r'<div class="kv-card" id="([^"]+)"', html))
+    # cell text is escaped like every document text; the card marks the sentence the cell rests on
+    assert "<b>" not in html and "The fee is &lt;b&gt;$100,000&lt;/b&gt; &amp; up. <a" in table
+    assert "<mark>The fee is &lt;b&gt;$100,000&lt;/b&gt; &amp; up.</mark>" in html
+    # a subject the corpus says nothing about is muted, and has no marker
+    assert '<td class="kv-cell kv-unstated">not stated</td>' in table
+    assert "\n" not in html  # one raw HTML block for the chat's Markdown renderer
+
+
+def test_a_cell_keeps_a_marker_it_already_has_and_an_empty_cell_says_not_stated():
+    assert cell_text(TableCell("Five credits [2].", 2)) == "Five credits [2]."
+    assert cell_text(TableCell("Five\n credits.", 2)) == "Five credits. [2]"
+    assert cell_text(TableCell("  ")) == "not stated"
+    plain = Answer(question="fee?", text="Five credits [1].", citations=[_citation()])
+    assert "<table" not in answer_html(plain, turn=1, covered_titles=[])
