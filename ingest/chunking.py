@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ingest.blocks import LIST_MARKER, Block, line_blocks, markdown_blocks
+from ingest.clean import is_section_label
 from ingest.documents import Chunk, Document, Unit
+from ingest.paragraphs import MARKDOWN, MARKUP_KEY
 from ingest.sentences import sentence_spans
 
 TokenCounter = Callable[[list[str]], list[int]]
 # The model window is 256 word pieces including [CLS] and [SEP].
 HARD_TOKEN_LIMIT = 254
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_LIST_MARKER = re.compile(r"^(?:[-*+•]|\d{1,3}[.)]|\(\d{1,3}\)|[a-z][.)])\s+")
-_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$")
-
 
 @dataclass
 class Section:
-    """The lines under one heading path."""
+    """The units under one heading path."""
 
     path: list[str]
     units: list[Unit] = field(default_factory=list)
@@ -30,80 +30,73 @@ class Section:
         return " > ".join(self.path)
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    position = 0
-    for line in text.split("\n"):
-        yield position, line
-        position += len(line) + 1
-
-
 def _looks_like_plain_heading(line: str, next_line: str) -> bool:
-    """A short title-case line with no final punctuation, followed by text (headings in .txt files)."""
+    """A short title line with no final punctuation, followed by longer text (headings in .txt files)."""
     words = line.split()
     return (
         0 < len(words) <= 10
-        and line[0].isupper()
-        and line[-1] not in ".!?:;,。！？："
-        and not _LIST_MARKER.match(line)
+        and (line[0].isupper() or unicodedata.east_asian_width(line[0]) == "W")  # Chinese has no capitals
+        and line[-1] not in ".!?:;,。！？：；，"
+        and not LIST_MARKER.match(line)
         and bool(next_line.strip())
         and len(next_line) > len(line)
     )
 
 
-def _cells(row: str) -> list[str]:
-    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+def read_blocks(doc: Document) -> list[Block]:
+    """The document's blocks, with plain-text headings and section labels ("References:") made headings."""
+    reader = markdown_blocks if doc.metadata.get(MARKUP_KEY) == MARKDOWN else line_blocks
+    blocks = reader(doc.text)
+    has_headings = any(b.kind == "heading" for b in blocks)
+    for i, (block, after) in enumerate(zip(blocks, [*blocks[1:], None], strict=True)):
+        if block.kind != "text" or block.item:
+            continue
+        line = doc.text[block.start : block.end]
+        next_line = doc.text[after.start : after.end] if after else ""
+        if is_section_label(line) or (not has_headings and _looks_like_plain_heading(line, next_line)):
+            title = line.strip("*_ ").rstrip(":：").strip()
+            # A first line that is the document's title heads the whole text, as a single "# " does in Markdown.
+            block.kind, block.level, block.title = "heading", 1 if i == 0 and title == doc.title else 2, title
+    return blocks
 
 
-def _table_row_unit(start: int, row: str, header: list[str], section: str) -> Unit:
-    pairs = "; ".join(f"{h}: {c}" for h, c in zip(header, _cells(row), strict=False) if c)
-    header_line = "| " + " | ".join(header) + " |"
-    return Unit(start, start + len(row), row, f"{section}: {pairs}", kind="table_row", header=header_line)
+def _table_row_unit(text: str, row: Block, section: str) -> Unit:
+    pairs = "; ".join(f"{h}: {c}" for h, c in zip(row.header, row.cells, strict=False) if c)
+    header_line = "| " + " | ".join(row.header) + " |"
+    line = text[row.start : row.end]
+    return Unit(row.start, row.end, line, f"{section}: {pairs}", kind="table_row", header=header_line)
 
 
-def _text_units(start: int, line: str, section: str) -> list[Unit]:
-    marker = _LIST_MARKER.match(line)
-    body_start = start + (marker.end() if marker else 0)
-    body_text = line[marker.end() :] if marker else line
+def _text_units(text: str, block: Block, section: str) -> list[Unit]:
+    """The sentences of one paragraph or list item; the first one starts its line."""
+    body = text[block.start : block.end]
     units = []
-    for a, b in sentence_spans(body_text):
-        text = body_text[a:b].strip("*_ ")
-        if text:
-            offset = body_text.index(text, a)
-            start = body_start + offset
-            units.append(Unit(start, start + len(text), text, f"{section}: {text}", line_start=not units))
+    for a, b in sentence_spans(body):
+        piece = body[a:b].strip("*_ ")  # emphasis around a sentence is not part of it
+        if piece:
+            start = block.start + body.index(piece, a)
+            units.append(Unit(start, start + len(piece), piece, f"{section}: {piece}", line_start=not units))
     return units
 
 
 def split_sections(doc: Document) -> list[Section]:
-    """Walk the cleaned text once, grouping evidence units under their heading path."""
-    lines = list(_lines(doc.text))
-    has_markdown_headings = any(_HEADING.match(line) for _, line in lines)
-    top_is_title = sum(1 for _, line in lines if line.startswith("# ")) == 1
+    """Walk the document's blocks once, grouping evidence units under their heading path."""
+    blocks = read_blocks(doc)
+    top_is_title = sum(1 for b in blocks if b.kind == "heading" and b.level == 1) == 1
     path: list[tuple[int, str]] = []
     sections = [Section([])]
-    header: list[str] = []
-    for i, (start, line) in enumerate(lines):
-        next_line = lines[i + 1][1] if i + 1 < len(lines) else ""
-        heading = _HEADING.match(line)
-        if heading or (not has_markdown_headings and _looks_like_plain_heading(line, next_line)):
-            level, title = (len(heading.group(1)), heading.group(2).strip()) if heading else (2, line.strip())
-            path = [p for p in path if p[0] < level] + [(level, title.strip("*_ "))]
+    for block in blocks:
+        if block.kind == "heading":
+            path = [p for p in path if p[0] < block.level] + [(block.level, block.title.strip("*_ "))]
             shown = [t for lvl, t in path if not (top_is_title and lvl == 1)]
             sections.append(Section(shown))
-            header = []
             continue
         section = sections[-1]
-        if line.startswith("|"):
-            if _TABLE_SEPARATOR.match(line):
-                continue
-            if not header:
-                header = _cells(line)
-                continue
-            section.units.append(_table_row_unit(start, line, header, section.name or doc.title))
-            continue
-        header = []
-        if line.strip():
-            section.units.extend(_text_units(start, line, section.name or doc.title))
+        name = section.name or doc.title
+        if block.kind == "row":
+            section.units.append(_table_row_unit(doc.text, block, name))
+        else:
+            section.units.extend(_text_units(doc.text, block, name))
     return [s for s in sections if s.units]
 
 

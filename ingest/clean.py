@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Phrases of sales copy. A line is an advertisement when it reads like sales copy *and* is about
 # something the rest of the document never mentions; neither signal alone is enough, because news
 # and policy texts quote "preferred" or "leading" in passing.
 PROMO_CUES = (
-    r"industry[- ]leading", r"market[- ]leading", r"world[- ]class", r"best[- ]in[- ]class",
+    r"market[- ]leading", r"world[- ]class", r"best[- ]in[- ]class",
     r"state[- ]of[- ]the[- ]art", r"cutting[- ]edge", r"leading (?:provider|supplier|manufacturer)",
     r"preferred (?:supplier|solution|choice|partner|provider|vendor)", r"trusted by", r"recommended by",
     r"(?:delivers|offers|provides) [\w\s,-]{0,40}solutions", r"solutions? (?:designed|equipped|built)",
-    r"the #?1 ", r"unbeatable", r"award[- ]winning", r"guaranteed", r"rugged", r"certified (?:pc|solutions|products)",
+    r"the #?1 ", r"unbeatable", r"award[- ]winning", r"guaranteed", r"certified (?:pc|solutions|products)",
 )
 # Calls to buy or click. Only these make a single cue enough: news quotes "world-class" or
 # "guaranteed" in passing, but a policy text does not tell its reader to order today.
@@ -29,13 +30,31 @@ _PROMO_RE = re.compile("|".join(PROMO_CUES + CALL_TO_ACTION_CUES), re.IGNORECASE
 # Whole lines that are page furniture rather than content.
 _BOILERPLATE_RE = re.compile(
     r"^(?:advertisement|sponsored( content)?|share (this|on)\b.*|subscribe\b.*|sign up for\b.*"
-    r"|follow us\b.*|read more:?|related( articles| stories)?:?|references:?|sources?:?"
-    r"|all rights reserved\.?|copyright\b.*|©.*|click here\b.*|cookie(s)? (policy|settings)\b.*)$",
+    r"|follow us\b.*|read more:?|all rights reserved\.?|copyright\b.*|©.*|click here\b.*"
+    r"|cookie(s)? (policy|settings)\b.*)$",
+    re.IGNORECASE,
+)
+# Labels that open a section of their own (often furniture, like a reference list). The line stays:
+# deleting it would glue the section's text onto the section before.
+_SECTION_LABEL_RE = re.compile(
+    r"^(?:references|sources?|related(?: articles| stories| links| reading)?|further reading|see also"
+    r"|bibliography|参考文献|参考资料|资料来源|来源|相关阅读|延伸阅读)\s*[:：]?$",
     re.IGNORECASE,
 )
 _FURNITURE_MAX_WORDS = 12
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s")
 _WORD_RE = re.compile(r"[a-z][a-z-]{3,}")
 _STOP = frozenset("this that with from have will their them they than into also been were which".split())
+
+
+def _bare(line: str) -> str:
+    """A line without Markdown heading, quote and emphasis marks around it."""
+    return line.strip("*_#> ").strip()
+
+
+def is_section_label(line: str) -> bool:
+    """True for a line that only names a section, such as "References:" or "## Sources"."""
+    return bool(_SECTION_LABEL_RE.match(_bare(line)))
 
 
 def normalise(text: str) -> str:
@@ -78,7 +97,9 @@ def remove_boilerplate(text: str) -> str:
     kept: list[str] = []
     for line in lines:
         # Page furniture is short; a long sentence that happens to start "Sign up for..." is content.
-        if len(line.split()) <= _FURNITURE_MAX_WORDS and _BOILERPLATE_RE.match(line.strip("*_#> ").strip()):
+        # A Markdown heading stays whatever it says: it is the boundary of the section below it.
+        if (len(line.split()) <= _FURNITURE_MAX_WORDS and not _MARKDOWN_HEADING.match(line)
+                and _BOILERPLATE_RE.match(_bare(line))):
             continue
         if line.strip() and not line.lstrip().startswith(("#", "|")) and is_advertising(line, plain):
             continue
@@ -86,6 +107,11 @@ def remove_boilerplate(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-def clean_text(text: str) -> str:
-    """The full cleaning step applied to every loaded document."""
-    return remove_boilerplate(normalise(text))
+def clean_text(text: str, rebuild: Callable[[str], str] | None = None) -> str:
+    """The full cleaning step applied to every loaded document.
+
+    `rebuild` joins the lines of a paragraph; it runs before furniture is dropped, so a wrapped line
+    that happens to start like furniture ("Copyright law...") is judged as part of its paragraph.
+    """
+    text = normalise(text)
+    return remove_boilerplate(rebuild(text) if rebuild else text)

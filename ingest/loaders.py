@@ -13,6 +13,8 @@ import yaml
 
 from ingest.clean import clean_text
 from ingest.documents import Document, IngestError
+from ingest.html import html_to_text
+from ingest.paragraphs import LINES, MARKDOWN, MARKUP_KEY, rebuild_markdown, rebuild_plain
 from kvisa.settings import Settings
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
@@ -90,60 +92,6 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     return {str(k): str(v) for k, v in data.items() if v is not None}, text[match.end() :]
 
 
-# Containers whose loose text (outside any paragraph, list or table) is still page content.
-_LOOSE = ("div", "section", "article", "dd", "dt", "figcaption")
-_INLINE = frozenset("a abbr b bdi cite code data del dfn em i ins kbd mark q s small span strong sub sup time u var"
-                    .split())
-
-
-def _loose_text(el) -> str:
-    """Text of an element's own strings and inline children, without its block children."""
-    from bs4 import NavigableString
-
-    parts = []
-    for child in el.children:
-        if type(child) is NavigableString:  # not a Comment or Doctype, which subclass it
-            parts.append(str(child))
-        elif child.name == "br":
-            parts.append(" ")
-        elif child.name in _INLINE:
-            parts.append(child.get_text())
-    return " ".join("".join(parts).split())
-
-
-def _html_to_text(data: bytes, name: str) -> tuple[str, str]:
-    """Main text of an HTML page as Markdown-like lines, and its title. Drops navigation and scripts."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(data, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-                     "iframe", "svg", "button", "template"]):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    lines: list[str] = []
-    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", *_LOOSE]):
-        inside_block = el.find_parent(["li", "tr", "blockquote", "p", "pre", "h1", "h2", "h3", "h4", "h5", "h6"])
-        if inside_block and el.name in ("p", "li", *_LOOSE):
-            continue  # counted once, with its container
-        # A div or section contributes only the text that sits loose in it; its blocks come on their own.
-        text = _loose_text(el) if el.name in _LOOSE else el.get_text(" ", strip=True)
-        if not text:
-            continue
-        if el.name.startswith("h"):
-            lines.append("\n" + "#" * int(el.name[1]) + " " + text)
-        elif el.name == "li":
-            lines.append("- " + text)
-        elif el.name == "tr":
-            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
-            lines.append("| " + " | ".join(cells) + " |")
-        else:
-            lines.append(text)
-    if not lines:
-        lines = [root.get_text("\n", strip=True)]
-    return "\n".join(lines), title
-
-
 def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
     """Cleaned text of a PDF's text layer, pages joined by blank lines, and each page's start offset."""
     from pypdf import PdfReader
@@ -152,7 +100,8 @@ def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
         raise IngestError(f"{name}: malformed PDF (no %PDF header)")
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [clean_text(page.extract_text() or "") for page in reader.pages]
+        # Each page is rebuilt on its own, so every page start stays an exact offset.
+        pages = [clean_text(page.extract_text() or "", rebuild_plain) for page in reader.pages]
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError...)
         raise IngestError(f"{name}: malformed PDF ({type(exc).__name__})") from exc
     text, starts = "", []
@@ -202,21 +151,26 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
     meta = dict(extra)
     page_starts: list[int] = []
     html_title = ""
+    rebuild = None
     if suffix in (".txt", ".md", ".markdown"):
         body = decode_text(data, name)
+        rebuild = rebuild_plain
         if suffix != ".txt":
             front, body = split_front_matter(body)
             meta = {**front, **meta}
+            rebuild = rebuild_markdown
     elif suffix in (".html", ".htm"):
-        decode_text(data, name)  # refuse binary or undecodable bytes before parsing
-        body, html_title = _html_to_text(data, name)
+        # Decoding first refuses binary or undecodable bytes before parsing.
+        body, html_title = html_to_text(decode_text(data, name))
     elif suffix == ".pdf":
         body, page_starts = _pdf_to_text(data, name)  # already cleaned page by page
     elif suffix == ".docx":
         body = _docx_to_text(data, name)
     else:
         raise unsupported_type(name, suffix)
-    text = body if suffix == ".pdf" else clean_text(body)
+    text = body if suffix == ".pdf" else clean_text(body, rebuild)
+    # How the chunker reads the text: Markdown blocks, or one block a line (what the other loaders write).
+    meta[MARKUP_KEY] = MARKDOWN if rebuild is rebuild_markdown else LINES
     if not text:
         raise IngestError(f"{name}: no text left after cleaning (empty or only boilerplate)")
     language = meta.get("language") or detect_language(text)

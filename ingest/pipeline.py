@@ -70,7 +70,7 @@ def reconcile(store: ChunkStore, manifest: Manifest) -> int:
 
 
 # Bump when chunking or stored metadata change, so existing indexes are rebuilt on the next ingest.
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 
 
 class Indexer:

@@ -7,11 +7,16 @@ import re
 # Words that end in a period without ending the sentence. Lower-cased, without the final period.
 ABBREVIATIONS = frozenset(
     """
-    u.s u.k u.n e.g i.e etc vs cf no nos sec secs art arts para paras ch fig vol pp p
+    u.s u.k u.n e.g i.e etc vs cf sec secs para paras ch vol pp p
     dr mr mrs ms prof sr jr st inc co corp ltd llc dept gov govt jan feb mar apr jun jul aug
     sep sept oct nov dec a.m p.m approx est ref rev ed eds al
     """.split()
 )
+
+# Abbreviations that are also words ("No. The FAQ says..."): only a number after them makes them one,
+# "No. 814" or an identifier with digits in it ("Docket No. USCIS-2025-0040").
+BEFORE_NUMBER = frozenset("no nos art arts fig figs".split())
+_NUMBER_AFTER = re.compile(r"\s*\(?[A-Za-z-]*\d")
 
 _CJK_END = "。！？"
 _CLOSERS = "\"'”’」』）)]"
@@ -32,6 +37,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     glued = match.start() > 0 and (text[match.start() - 1].isalnum() or text[match.start() - 1] == "-")
     if len(word) == 1 and glued:
         return False  # the last letter of a code such as H-1B ends the sentence; it is not an initial
+    if word in BEFORE_NUMBER:
+        return bool(_NUMBER_AFTER.match(text, dot + 1))
     # Single capital letters are initials ("J. Smith") and dotted forms like "U.S" are abbreviations.
     return word in ABBREVIATIONS or len(word) == 1 or "." in word
 

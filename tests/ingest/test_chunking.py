@@ -9,6 +9,7 @@ import pytest
 from ingest.chunking import HARD_TOKEN_LIMIT, Chunker, split_sections
 from ingest.documents import Document
 from ingest.embedding import Embedder, get_embedder
+from ingest.loaders import parse_bytes
 from kvisa.settings import BUNDLED_MODEL
 
 VISA_CODES = ["F", "L", "M", "Q1", "Q2", "S1", "S2", "X1", "X2", "Z", "C", "D", "G", "J1", "J2", "R", "K"]
@@ -107,3 +108,24 @@ def test_consecutive_chunks_of_a_section_overlap_by_one_unit(embedder: Embedder)
         assert after.units[0].text == before.units[-1].text
     covered = [u.text for c in table_chunks for u in c.units]
     assert len(set(covered)) == len(VISA_CODES)  # every row is in some chunk
+
+
+def test_a_references_label_in_a_plain_text_starts_a_section_of_its_own() -> None:
+    text = ("H-1B notes\nThe proclamation was signed in September 2025.\nFees\n"
+            "The H-1B payment is $100,000 for each new petition.\nReferences:\n"
+            "White House, H-1B FAQ, September 21, 2025.\n")
+    doc = parse_bytes(text.encode(), ".txt", "fees.txt", "fees.txt", "fees", {})
+    sections = {s.name: [u.text for u in s.units] for s in split_sections(doc)}
+    assert sections == {
+        "": ["The proclamation was signed in September 2025."],  # the title line is the document's title
+        "Fees": ["The H-1B payment is $100,000 for each new petition."],
+        "References": ["White House, H-1B FAQ, September 21, 2025."],
+    }
+
+
+def test_a_sources_heading_in_markdown_keeps_its_section() -> None:
+    text = "# Notes\n\n## Fees\n\nThe fee is new.\n\n## Sources\n\n- Proclamation 10973.\n"
+    doc = parse_bytes(text.encode(), ".md", "notes.md", "notes.md", "notes", {})
+    assert [(s.name, [u.text for u in s.units]) for s in split_sections(doc)] == [
+        ("Fees", ["The fee is new."]), ("Sources", ["Proclamation 10973."]),
+    ]

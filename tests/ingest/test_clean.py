@@ -82,3 +82,10 @@ def test_page_furniture_lines_go_but_long_sentences_starting_alike_stay() -> Non
     kept = clean_text(text).split("\n")
     assert [line.split()[0] for line in kept] == ["The", "Sign", "Copyright"]
     assert kept[2].startswith("Copyright protection")
+
+
+def test_a_references_heading_stays_so_its_section_keeps_its_boundary() -> None:
+    markdown = "## Fees\nThe fee is $100,000.\n## References\n- White House FAQ, 2025.\n## Sources\nUSCIS."
+    assert clean_text(markdown) == markdown
+    plain = "Fees\nThe fee is $100,000 for new petitions.\nReferences:\nWhite House FAQ, September 2025.\nShare this"
+    assert clean_text(plain).split("\n") == plain.split("\n")[:4]  # the label stays, the furniture goes

@@ -265,3 +265,81 @@ def test_urls_that_differ_only_in_their_query_are_different_documents(web_server
     plain = load_url(f"{web_server}/k-visa.html", tmp_settings)
     assert len({first.doc_id, second.doc_id, plain.doc_id}) == 3
     assert plain.doc_id == "127-0-0-1-" + web_server.rsplit(":", 1)[1] + "-k-visa"
+
+
+ARTICLE = """<!doctype html>
+<html><head><title>China launches K visa</title><link rel="canonical" href="https://news.example.org/k-visa">
+<script src="https://cdn.example.org/tracker.js"></script></head><body>
+<header><div class="logo">Example News</div><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>
+<div id="cookie-banner">We use cookies to improve your experience. <button>Accept all</button></div>
+<article><h1>China launches K visa for young science talent</h1>
+<p>China has launched a new visa category, the K visa, for young foreign professionals in science and technology.
+The visa took effect on October 1, 2025, after the State Council amended the entry and exit regulations.</p>
+<img src="https://cdn.example.org/photo.jpg" alt="Passport photo">
+<h2>Who can apply</h2>
+<p>Applicants must meet conditions set by the competent authorities:</p>
+<ol><li>They must be young foreign science and technology talent.</li>
+<li>They must submit supporting documents, for example:<ul><li>a degree certificate;</li>
+<li>proof of research work.</li></ul></li>
+<li>They do not need an invitation from a domestic employer.</li></ol>
+<h2>Key facts</h2>
+<table><thead><tr><th>Item</th><th>Detail</th></tr></thead>
+<tbody><tr><td>Effective</td><td>1 October 2025</td></tr><tr><td>Employer needed</td><td>No</td></tr></tbody></table>
+<p>Holders may take part in <em>education</em>, <strong>scientific</strong> and cultural exchanges.<br>
+Officials said the move contrasts with the $100,000 fee for new H-1B petitions.</p>
+</article>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Markets rally on rate cut hopes</a></li></ul></aside>
+<footer>Copyright 2025 Example News. <a href="/privacy">Privacy policy</a></footer></body></html>
+"""
+
+
+def test_html_main_text_comes_from_trafilatura_with_headings_lists_and_tables(tmp_path: Path,
+                                                                              tmp_settings: Settings) -> None:
+    page = tmp_path / "k-visa-article.html"
+    page.write_text(ARTICLE, encoding="utf-8")
+    doc = load_path(page, tmp_settings)
+    assert doc.title == "China launches K visa"
+    lines = doc.text.split("\n")
+    for line in [
+        "# China launches K visa for young science talent",
+        "China has launched a new visa category, the K visa, for young foreign professionals in science and "
+        "technology. The visa took effect on October 1, 2025, after the State Council amended the entry and exit "
+        "regulations.",
+        "## Who can apply",
+        "1. They must be young foreign science and technology talent.",
+        "2. They must submit supporting documents, for example:",
+        "- a degree certificate;",
+        "- proof of research work.",
+        "3. They do not need an invitation from a domestic employer.",
+        "| Item | Detail |",
+        "| Effective | 1 October 2025 |",
+        # A <br> inside a paragraph does not cut the paragraph in two.
+        "Holders may take part in education, scientific and cultural exchanges. Officials said the move contrasts "
+        "with the $100,000 fee for new H-1B petitions.",
+    ]:
+        assert line in lines, line
+    for noise in ("Example News", "cookies", "Accept all", "Home", "Markets rally", "Related stories", "Privacy"):
+        assert noise not in doc.text, noise
+
+
+def test_html_extraction_never_touches_the_network(tmp_path: Path, tmp_settings: Settings,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("HTML extraction opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    page = tmp_path / "k-visa-article.html"
+    page.write_text(ARTICLE, encoding="utf-8")
+    assert "Who can apply" in load_path(page, tmp_settings).text
+
+
+def test_a_tiny_page_without_main_text_falls_back_to_the_plain_reader(tmp_path: Path,
+                                                                      tmp_settings: Settings) -> None:
+    page = tmp_path / "tiny.html"
+    page.write_text("<html><body><nav>Menu</nav>Visas are issued by consulates abroad.</body></html>",
+                    encoding="utf-8")
+    assert load_path(page, tmp_settings).text == "Visas are issued by consulates abroad."

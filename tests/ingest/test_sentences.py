@@ -66,3 +66,17 @@ def test_spans_are_offsets_into_the_given_text() -> None:
     spans = sentence_spans(text, 2)
     assert [text[a:b] for a, b in spans] == ["Intro.", "The U.S. fee is $100,000.", "It applies to new petitions."]
     assert spans[0] == (2, 8)
+
+
+def test_no_is_an_abbreviation_only_before_a_number() -> None:
+    text = ("Does the K visa need an employer's invitation? No. The FAQ says it does not. "
+            "Decree No. 814 was signed in August. No. 814 took effect in October. "
+            "Comments cite Docket No. USCIS-2025-0040 on the portal.")
+    assert split_sentences(text) == [
+        "Does the K visa need an employer's invitation?",
+        "No.",
+        "The FAQ says it does not.",
+        "Decree No. 814 was signed in August.",
+        "No. 814 took effect in October.",
+        "Comments cite Docket No. USCIS-2025-0040 on the portal.",
+    ]
