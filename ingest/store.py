@@ -22,6 +22,15 @@ class StoredChunk:
     metadata: dict[str, Any]
 
 
+@dataclass
+class StoredUnit:
+    """An evidence unit as read back from Chroma (its vector is fetched only when needed)."""
+
+    unit_id: str
+    text: str
+    metadata: dict[str, Any]
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -112,6 +121,26 @@ class ChunkStore:
         got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None,
                                 include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def all_units(self) -> list[StoredUnit]:
+        got = self.units.get(include=["documents", "metadatas"])
+        return [StoredUnit(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
+    def query_units(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(unit_id, cosine similarity) of the k nearest evidence units."""
+        n = self.units.count()
+        if n == 0:
+            return []
+        got = self.units.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None,
+                               include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def unit_vectors(self, unit_ids: list[str]) -> dict[str, np.ndarray]:
+        """unit_id -> stored vector, for the given units."""
+        if not unit_ids:
+            return {}
+        got = self.units.get(ids=unit_ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
 
     def units_of(self, chunk_ids: list[str]) -> list[tuple[str, str, dict[str, Any], np.ndarray]]:
         """(unit_id, text, metadata, vector) of every unit of the given chunks, in document order."""

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,11 +38,27 @@ def _offline_environment() -> None:
 _offline_environment()
 
 
+class AnswerTuning(BaseModel):
+    """Fixed values of the question's path. Fitted values (feature weights, the refusal threshold) are not
+    here: they live in the scorer artifact that eval/train_scorer.py writes from the gold `train` split."""
+
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant: flattens differences between top ranks.")
+    candidates: int = Field(30, ge=1, description="Passages each retriever returns before fusion.")
+    unit_candidates: int = Field(20, ge=1, description="Evidence units taken straight from each unit index.")
+    max_units: int = Field(3, ge=1, description="Most evidence units in one answer (or one part of it).")
+    max_words: int = Field(60, ge=10, description="About how many words an answer may hold outside a table.")
+    list_items: int = Field(8, ge=1, description="List items read on after a unit that introduces a list.")
+    max_gap: int = Field(8, ge=0, description="Characters between two units of one list or paragraph.")
+    scorer_path: Path = Field(PROJECT_ROOT / "rag" / "scorer.json",
+                              description="The fitted scorer artifact (weights and refusal threshold).")
+
+
 class Settings(BaseSettings):
     """Every knob of kvisa. Environment: KVISA_<FIELD>; file: kvisa.toml in the working directory."""
 
     model_config = SettingsConfigDict(
-        env_prefix="KVISA_", toml_file="kvisa.toml", extra="ignore", validate_default=True
+        env_prefix="KVISA_", toml_file="kvisa.toml", extra="ignore", validate_default=True,
+        env_nested_delimiter="__",
     )
 
     home: Path = Field(
@@ -50,6 +66,9 @@ class Settings(BaseSettings):
         description="Directory holding all state: Chroma store, manifest, caches. Ignored by git.",
     )
     corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder ingested when no path is given.")
+    glossary: Path | None = Field(
+        None, description="Domain glossary (YAML); default: glossary.yaml in the corpus folder, if present.",
+    )
 
     # Embeddings and chunking
     embed_model: str = Field(
@@ -76,6 +95,8 @@ class Settings(BaseSettings):
     # Retrieval and answering
     top_k: int = Field(6, ge=1, le=30, description="Passages retrieved for one question.")
     backend: Backend = Field("extractive", description="Answer backend: extractive, llamacpp or openai.")
+    answering: AnswerTuning = Field(default_factory=AnswerTuning,
+                                    description="Fixed values of the question's path (KVISA_ANSWERING__<FIELD>).")
     llm_model_path: Path | None = Field(None, description="Local GGUF file for the llamacpp backend.")
     llm_context: int = Field(4096, description="Context window given to the local LLM.")
     llm_max_tokens: int = Field(256, description="Most tokens the LLM may generate per answer.")
@@ -106,6 +127,10 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.home / f"manifest-{self.collection}.json"
+
+    @property
+    def glossary_path(self) -> Path:
+        return self.glossary or self.corpus_dir / "glossary.yaml"
 
     @property
     def max_bytes(self) -> int:

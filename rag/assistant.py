@@ -12,13 +12,10 @@ from kvisa.settings import Settings
 from rag.extractive import ExtractiveAnswerer
 from rag.followup import contextualize
 from rag.retrieve import Filters, HybridRetriever
-from rag.types import Answer, Turn
+from rag.terms import Glossary, use_glossary
+from rag.types import Answer, BackendUnavailable, Turn
 
-__all__ = ["Assistant", "Filters", "get_assistant"]
-
-
-class BackendUnavailable(RuntimeError):
-    """The chosen answer backend is not installed or not configured; the message says what to do."""
+__all__ = ["Assistant", "BackendUnavailable", "Filters", "get_assistant"]
 
 
 class Assistant:
@@ -26,9 +23,10 @@ class Assistant:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        use_glossary(Glossary.load(settings.glossary_path))
         self.embedder = get_embedder(settings.embed_model, settings.embed_batch_size)
         self.retriever = HybridRetriever(settings, self.embedder)
-        self.extractive = ExtractiveAnswerer(self.retriever)
+        self.extractive = ExtractiveAnswerer(self.retriever, settings)
         self._lock = threading.Lock()
 
     def available_backends(self) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from ingest.embedding import Embedder
 from kvisa.settings import Settings
+from rag.extractive import ExtractiveAnswerer
 from rag.followup import is_follow_up
 from rag.llm import BackendError, ChatModel, backend_problem, load_chat_model
 from rag.prompts import (
@@ -18,12 +20,19 @@ from rag.prompts import (
     REWRITE_SYSTEM_PROMPT,
     SYSTEM_PROMPT,
 )
+from rag.retrieve import HybridRetriever
 from rag.terms import tokenize
-from rag.types import Answer, Citation, Passage, Turn
+from rag.types import Answer, BackendUnavailable, Citation, Passage, Turn
 from rag.verify import CheckedSentence, Verified, verify
 
-if TYPE_CHECKING:
-    from rag.assistant import Assistant
+
+class Parts(Protocol):
+    """What the generative flow needs of the Assistant (a protocol, so neither module imports the other)."""
+
+    settings: Settings
+    retriever: HybridRetriever
+    embedder: Embedder
+    extractive: ExtractiveAnswerer
 
 HISTORY_TURNS = 3  # earlier turns shown to the rewriter
 HISTORY_ANSWER_CHARS = 300
@@ -35,12 +44,6 @@ _PREFIX = re.compile(r"^\s*(?:rewritten(?: standalone)? question|standalone ques
 def backend_available(name: str, settings: Settings) -> bool:
     """True when the backend is installed and configured (the model is not loaded here)."""
     return backend_problem(name, settings) is None
-
-
-def _unavailable(message: str) -> Exception:
-    from rag.assistant import BackendUnavailable
-
-    return BackendUnavailable(message)
 
 
 def rewrite_question(llm: ChatModel, question: str, history: list[Turn]) -> str:
@@ -105,7 +108,7 @@ def answer_messages(question: str, passages: list[Passage]) -> list[tuple[str, s
     return [("system", SYSTEM_PROMPT), ("user", ANSWER_PROMPT.format(passages=listed, question=question))]
 
 
-def generate_answer(assistant: Assistant, question: str, history: list[Turn], backend: str, top_k: int,
+def generate_answer(assistant: Parts, question: str, history: list[Turn], backend: str, top_k: int,
                     filters, llm: ChatModel | None = None) -> Iterator[str | Answer]:
     """Yield the LLM's tokens as they come, then the verified Answer (or the extractive one if none survives).
 
@@ -127,7 +130,7 @@ def generate_answer(assistant: Assistant, question: str, history: list[Turn], ba
             pieces.append(piece)
             yield piece
     except BackendError as exc:
-        raise _unavailable(str(exc)) from exc
+        raise BackendUnavailable(str(exc)) from exc
     timings["generate"], clock = _lap(clock)
     verified = verify("".join(pieces), shown, assistant.embedder)
     timings["verify"], clock = _lap(clock)

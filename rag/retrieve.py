@@ -1,24 +1,21 @@
-"""Hybrid retrieval: dense search in Chroma plus BM25 (jieba for Chinese), fused by reciprocal rank."""
+"""Hybrid retrieval of passages and evidence units: Chroma dense search plus BM25, fused by reciprocal rank."""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ingest.embedding import Embedder
 from ingest.pipeline import index_generation
-from ingest.store import ChunkStore, StoredChunk, open_store
+from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
 from rag.terms import expand_terms, tokenize
 from rag.types import Passage
-
-RRF_K = 60  # the usual reciprocal-rank-fusion constant: flattens differences between the top few ranks
-CANDIDATES = 30  # per retriever, before fusion
 
 
 @dataclass(frozen=True)
@@ -43,49 +40,151 @@ class Filters:
         return all(metadata.get(k) == v for k, v in self.as_dict().items())
 
 
-class LexicalIndex:
-    """BM25 over the stored chunks (with their titles and sections), plus document frequencies."""
+@dataclass
+class Evidence:
+    """One evidence unit (a sentence, list item or table row) found for a question, with its passage."""
 
-    def __init__(self, chunks: list[StoredChunk]) -> None:
+    unit_id: str
+    text: str
+    metadata: dict[str, Any]
+    passage: Passage
+    rank: int  # rank of its passage among the retrieved passages; len(passages) when found on its own
+    vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+    terms: frozenset[str] = frozenset()  # of the unit's own text
+    context_terms: frozenset[str] = frozenset()  # of its table header, section path and document title
+    found_by: frozenset[str] = frozenset()  # "passage", "dense", "lexical"
+
+    @property
+    def start(self) -> int:
+        return int(self.metadata["start"])
+
+    @property
+    def end(self) -> int:
+        return int(self.metadata["end"])
+
+    @property
+    def context(self) -> str:
+        return f"{self.metadata.get('header', '')} {self.metadata.get('section', '')} {self.passage.title}"
+
+
+@dataclass
+class Retrieved:
+    """What retrieval hands to scoring: the top passages, candidate evidence units, the query vector."""
+
+    passages: list[Passage]
+    units: list[Evidence]
+    query_vector: np.ndarray
+
+
+class BM25:
+    """BM25 over a list of token lists, with document frequencies for idf weights."""
+
+    def __init__(self, corpus: list[list[str]]) -> None:
         import bm25s
 
-        self.chunks = chunks
-        self.by_id = {c.chunk_id: c for c in chunks}
-        corpus = [list(tokenize(self._indexed_text(c))) or ["_empty_"] for c in chunks]
         self.bm25 = bm25s.BM25()
-        self.bm25.index(corpus, show_progress=False)
+        if corpus:  # bm25s cannot index nothing; an empty index simply finds nothing
+            self.bm25.index([tokens or ["_empty_"] for tokens in corpus], show_progress=False)
         self.df = Counter(t for tokens in corpus for t in set(tokens))
-        self.n_docs = max(1, len(chunks))
-
-    @staticmethod
-    def _indexed_text(chunk: StoredChunk) -> str:
-        return f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('section', '')}\n{chunk.text}"
+        self.n_docs = max(1, len(corpus))
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency; unseen terms weigh the most."""
         return math.log(1 + (self.n_docs - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
 
-    def search(self, query_terms: tuple[str, ...], k: int, filters: Filters) -> list[tuple[str, float]]:
-        known = [t for t in query_terms if t in self.bm25.vocab_dict]
-        if not known or not self.chunks:
+    def top(self, query_terms: tuple[str, ...], k: int, accepts) -> list[tuple[int, float]]:
+        """(position, score) of the best k entries that `accepts(position)`."""
+        known = [t for t in query_terms if t in (getattr(self.bm25, "vocab_dict", None) or {})]
+        if not known:
             return []
         scores = self.bm25.get_scores(known)
-        order = np.argsort(-scores)
         hits = []
-        for i in order:
+        for i in np.argsort(-scores):
             if scores[i] <= 0 or len(hits) >= k:
                 break
-            chunk = self.chunks[int(i)]
-            if filters.accepts(chunk.metadata):
-                hits.append((chunk.chunk_id, float(scores[i])))
+            if accepts(int(i)):
+                hits.append((int(i), float(scores[i])))
         return hits
 
 
+def _chunk_text(chunk: StoredChunk) -> str:
+    return f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('section', '')}\n{chunk.text}"
+
+
+class LexicalIndex:
+    """Everything retrieval keeps in memory: chunks and units by id, BM25 over each, units in document order."""
+
+    def __init__(self, chunks: list[StoredChunk], units: list[StoredUnit]) -> None:
+        self.chunks = chunks
+        self.by_id = {c.chunk_id: c for c in chunks}
+        self.chunk_bm25 = BM25([list(tokenize(_chunk_text(c))) for c in chunks])
+        self.units = [u for u in units if u.metadata.get("chunk_id") in self.by_id]
+        self.unit_by_id = {u.unit_id: u for u in self.units}
+        self.units_by_chunk: dict[str, list[StoredUnit]] = defaultdict(list)
+        for unit in self.units:
+            self.units_by_chunk[unit.metadata["chunk_id"]].append(unit)
+        self.unit_bm25 = BM25([list(tokenize(f"{u.metadata.get('header', '')} {u.text}")) for u in self.units])
+        self.doc_units: dict[str, list[StoredUnit]] = defaultdict(list)
+        seen: set[tuple[str, int]] = set()
+        for unit in sorted(self.units, key=lambda u: (u.metadata["doc_id"], u.metadata["start"])):
+            key = (unit.metadata["doc_id"], unit.metadata["start"])
+            if key not in seen:  # a unit repeated by chunk overlap is kept once
+                seen.add(key)
+                self.doc_units[key[0]].append(unit)
+
+    def idf(self, term: str) -> float:
+        return self.chunk_bm25.idf(term)
+
+    def search(self, query_terms: tuple[str, ...], k: int, filters: Filters) -> list[tuple[str, float]]:
+        hits = self.chunk_bm25.top(query_terms, k, lambda i: filters.accepts(self.chunks[i].metadata))
+        return [(self.chunks[i].chunk_id, score) for i, score in hits]
+
+    def search_units(self, query_terms: tuple[str, ...], k: int, filters: Filters) -> list[tuple[str, float]]:
+        def accepts(i: int) -> bool:
+            return filters.accepts(self.by_id[self.units[i].metadata["chunk_id"]].metadata)
+
+        return [(self.units[i].unit_id, score) for i, score in self.unit_bm25.top(query_terms, k, accepts)]
+
+    def following(self, unit: StoredUnit | Evidence, n: int, max_gap: int) -> list[StoredUnit]:
+        """Up to n units right after `unit` in its document, with only a line break or list marker between."""
+        out: list[StoredUnit] = []
+        end = int(unit.metadata["end"])
+        for other in self.doc_units.get(unit.metadata["doc_id"], []):
+            start = int(other.metadata["start"])
+            if start <= end:
+                continue
+            if start - end > max_gap or len(out) == n:
+                break
+            out.append(other)
+            end = int(other.metadata["end"])
+        return out
+
+
+def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
+    meta = chunk.metadata
+    return Passage(
+        chunk_id=chunk.chunk_id, doc_id=meta["doc_id"], text=chunk.text, score=score,
+        title=meta.get("title", ""), section=meta.get("section", ""), language=meta.get("language", "en"),
+        source_url=meta.get("source_url", ""), start=int(meta.get("start", 0)), end=int(meta.get("end", 0)),
+        metadata=dict(meta),
+    )
+
+
+def fuse(rankings: list[list[tuple[str, float]]], rrf_k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: each ranking adds 1 / (rrf_k + rank) to the ids it holds."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (item_id, _) in enumerate(ranking):
+            fused[item_id] = fused.get(item_id, 0.0) + 1.0 / (rrf_k + rank + 1)
+    return fused
+
+
 class HybridRetriever:
-    """Dense + BM25 retrieval over the current index; the BM25 side rebuilds when the index changes."""
+    """Dense + BM25 retrieval over the current index; the in-memory side rebuilds when the index changes."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
+        self.tuning = settings.answering
         self.embedder = embedder
         self.store: ChunkStore = open_store(settings)
         self._lexical: LexicalIndex | None = None
@@ -94,11 +193,11 @@ class HybridRetriever:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt whenever an add, update or remove bumped the manifest generation."""
+        """The in-memory index, rebuilt whenever an add, update or remove bumped the manifest generation."""
         generation = index_generation(self.settings)
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                self._lexical = LexicalIndex(self.store.all_chunks())
+                self._lexical = LexicalIndex(self.store.all_chunks(), self.store.all_units())
                 self._generation = generation
             return self._lexical
 
@@ -108,21 +207,80 @@ class HybridRetriever:
         filters = filters or Filters()
         vector = self.embedder.encode_query(query) if query_vector is None else query_vector
         lexical = self.lexical
-        dense = self.store.query_chunks(vector, CANDIDATES, filters.chroma_where())
-        sparse = lexical.search(expand_terms(tokenize(query)), CANDIDATES, filters)
-        fused: dict[str, float] = {}
-        for ranking in (dense, sparse):
-            for rank, (chunk_id, _) in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+        n = self.tuning.candidates
+        dense = self.store.query_chunks(vector, n, filters.chroma_where())
+        sparse = lexical.search(expand_terms(tokenize(query)), n, filters)
+        fused = fuse([dense, sparse], self.tuning.rrf_k)
         best = sorted(fused, key=fused.__getitem__, reverse=True)[:top_k]
-        return [self.passage_of(lexical.by_id[cid], fused[cid]) for cid in best if cid in lexical.by_id], vector
+        return [passage_of(lexical.by_id[cid], fused[cid]) for cid in best if cid in lexical.by_id], vector
 
-    @staticmethod
-    def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
-        meta = chunk.metadata
-        return Passage(
-            chunk_id=chunk.chunk_id, doc_id=meta["doc_id"], text=chunk.text, score=score,
-            title=meta.get("title", ""), section=meta.get("section", ""), language=meta.get("language", "en"),
-            source_url=meta.get("source_url", ""), start=int(meta.get("start", 0)), end=int(meta.get("end", 0)),
-            metadata=dict(meta),
-        )
+    def evidence(self, query: str, top_k: int, filters: Filters | None = None,
+                 unit_query: str | None = None) -> Retrieved:
+        """Passages, and evidence units found three ways: inside those passages, and straight from the unit
+        index by dense and by BM25 search, so a unit is found even when its passage ranks low.
+
+        `unit_query` (a follow-up's own words) picks units; `query` (with the earlier subject) picks passages.
+        """
+        passages, vector = self.retrieve(query, top_k, filters)
+        return self.units_for(passages, unit_query or query, filters, vector if unit_query in (None, query) else None)
+
+    def units_for(self, passages: list[Passage], unit_query: str, filters: Filters | None = None,
+                  vector: np.ndarray | None = None) -> Retrieved:
+        """The evidence units of `passages`, plus the unit index's dense and BM25 hits for `unit_query`
+        (one part of a two-part question searches units again, within the same passages)."""
+        filters = filters or Filters()
+        vector = self.embedder.encode_query(unit_query) if vector is None else vector
+        lexical = self.lexical
+        n = self.tuning.unit_candidates
+        where = {"doc_id": filters.doc_id} if filters.doc_id else None
+        dense = [(u, s) for u, s in self.store.query_units(vector, n, where)
+                 if u in lexical.unit_by_id and filters.accepts(self._chunk_meta(u))]
+        sparse = lexical.search_units(expand_terms(tokenize(unit_query)), n, filters)
+        found: dict[str, set[str]] = defaultdict(set)
+        for passage in passages:
+            for unit in lexical.units_by_chunk.get(passage.chunk_id, []):
+                found[unit.unit_id].add("passage")
+        for how, hits in (("dense", dense), ("lexical", sparse)):
+            for unit_id, _ in hits:
+                found[unit_id].add(how)
+        return Retrieved(passages, self._evidence(found, passages, lexical), vector)
+
+    def lexical_units(self, query: str, k: int, filters: Filters | None = None) -> list[Evidence]:
+        """Evidence units found by BM25 alone (cheap: no embedding), best first."""
+        hits = self.lexical.search_units(expand_terms(tokenize(query)), k, filters or Filters())
+        return self._evidence({u: {"lexical"} for u, _ in hits}, [], self.lexical)
+
+    def _chunk_meta(self, unit_id: str) -> dict[str, Any]:
+        lexical = self.lexical
+        return lexical.by_id[lexical.unit_by_id[unit_id].metadata["chunk_id"]].metadata
+
+    def _evidence(self, found: dict[str, set[str]], passages: list[Passage], lexical: LexicalIndex) -> list[Evidence]:
+        """Evidence records with vectors; a unit repeated by chunk overlap is kept once, at its best rank."""
+        rank_of = {p.chunk_id: r for r, p in enumerate(passages)}
+        by_chunk = {p.chunk_id: p for p in passages}
+        units = sorted((lexical.unit_by_id[u] for u in found),
+                       key=lambda u: (rank_of.get(u.metadata["chunk_id"], len(passages)), u.unit_id))
+        vectors = self.store.unit_vectors([u.unit_id for u in units])
+        out: dict[tuple[str, int], Evidence] = {}
+        for unit in units:
+            key = (unit.metadata["doc_id"], int(unit.metadata["start"]))
+            if key in out:
+                out[key].found_by |= frozenset(found[unit.unit_id])
+                continue
+            chunk_id = unit.metadata["chunk_id"]
+            passage = by_chunk.get(chunk_id) or passage_of(lexical.by_id[chunk_id])
+            record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, rank_of.get(chunk_id, len(passages)),
+                              vectors[unit.unit_id], frozenset(tokenize(unit.text)),
+                              found_by=frozenset(found[unit.unit_id]))
+            record.context_terms = frozenset(tokenize(record.context))
+            out[key] = record
+        return list(out.values())
+
+    def evidence_of(self, unit: StoredUnit) -> Evidence:
+        """An Evidence record for a unit met by reading on (a list item after its introduction)."""
+        lexical = self.lexical
+        passage = passage_of(lexical.by_id[unit.metadata["chunk_id"]])
+        record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, 99,
+                          terms=frozenset(tokenize(unit.text)), found_by=frozenset({"following"}))
+        record.context_terms = frozenset(tokenize(record.context))
+        return record

@@ -1,4 +1,4 @@
-"""Terms: one tokenizer for English and Chinese, shared by BM25, evidence scoring and refusal."""
+"""Terms: one tokenizer and one stemmer for English and Chinese, and the optional user glossary."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import logging
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import jieba
+import yaml
 
 jieba.setLogLevel(logging.WARNING)
 
+# Function words of English and Chinese questions and texts: they carry no topic.
 STOPWORDS = frozenset(
     """
     a an the and or but if then than so of in on at to for from by with without about into onto over under
@@ -21,31 +24,85 @@ STOPWORDS = frozenset(
     neither one ones s t according say says said tell give given gives list name named describe explain
     between after before during since until while
     someone something anything anyone way ways kind happen mean means exactly currently involve involves
-    referenced regarding concerning whether versus within respect respectively
+    referenced regarding concerning whether versus within respect respectively please know want
     的 了 是 在 和 与 及 或 对 为 由 把 被 有 吗 呢 吧 啊 哪 哪个 哪一个 什么 怎么 如何 多少 几 谁 哪些 哪天
     是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能 哪次 哪年 哪里 多久 共有 分别
-    第几 几项 几条 哪项 哪条 排第
+    第几 几项 几条 哪项 哪条 排第 请问 一下 呀 么
     """.split()
 )
 
-# Domain words worth matching across languages (the embedding model is English-only).
-GLOSSARY = {
-    "签证": "visa", "雇主": "employer", "年龄": "age", "费用": "fee", "收费": "fee", "学历": "degree",
-    "学位": "degree", "本科": "bachelor's", "人才": "talent", "青年": "young", "科技": "science technology",
-    "外国": "foreign", "普通签证": "ordinary visa", "普通": "ordinary", "类": "types categories", "类别": "categories",
-    "种": "types",
-    "签署": "signed", "施行": "effect", "生效": "effect", "会议": "meeting", "通过": "adopted",
-    "常务会议": "executive meeting", "国务院": "state council", "条例": "regulations", "决定": "decision",
-    "修改": "amend", "证明材料": "supporting documents", "材料": "documents", "条件": "conditions",
-    "配偶": "spouse", "子女": "children", "随行": "accompanying", "有效期": "validity", "入境": "entry",
-    "次数": "entries", "停留": "stay", "期限": "period", "美国": "us", "中国": "china", "要求": "require",
-    "申请": "apply", "李强": "li qiang", "旅游": "tourist", "工作": "work", "学习": "study",
-    "大学": "university", "研究": "research", "毕业": "graduated", "创业": "entrepreneurship",
-    "商务": "business", "便利": "convenience", "总理": "premier", "令": "decree",
-}
-
 _TOKEN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9][a-z0-9$%'.,/()-]*[a-z0-9%)]|[a-z0-9$%]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+class Glossary:
+    """Domain vocabulary a user can extend: Chinese terms with English equivalents, and synonym groups.
+
+    Loaded from a YAML file beside the corpus when present; kvisa works without it.
+    """
+
+    def __init__(self, translations: dict[str, str] | None = None, synonyms: list[list[str]] | None = None,
+                 aspects: dict[str, list[str]] | None = None) -> None:
+        self.translations = dict(translations or {})
+        self.aspects = dict(aspects or {})  # comparison aspect -> words that signal it
+        self._synonyms: dict[str, set[str]] = {}
+        for group in synonyms or []:
+            stems = {stem(w) for w in group}
+            for word in stems:
+                self._synonyms.setdefault(word, set()).update(stems - {word})
+
+    @classmethod
+    def load(cls, path: Path | None) -> Glossary:
+        if path is None or not path.is_file():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls({str(k): str(v) for k, v in (data.get("translations") or {}).items()},
+                   [[str(w).lower() for w in g] for g in data.get("synonyms") or []],
+                   {str(k): [str(w).lower() for w in v] for k, v in (data.get("comparison_aspects") or {}).items()})
+
+    def alternatives(self, term: str) -> tuple[str, ...]:
+        """Other words that mean `term`: its English translation and its synonyms (all stemmed)."""
+        extra = [*tokenize(self.translations.get(term, "")), *sorted(self._synonyms.get(term, ()))]
+        return tuple(dict.fromkeys(t for t in extra if t != term))
+
+
+_glossary = Glossary()
+
+
+def use_glossary(glossary: Glossary) -> None:
+    """Make `glossary` the one in force (the Assistant loads it from the corpus folder)."""
+    global _glossary
+    _glossary = glossary
+
+
+def glossary() -> Glossary:
+    return _glossary
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plural and common verb endings, so 'visas' ~ 'visa', 'signed' ~ 'sign'."""
+    if not word.isascii() or any(ch.isdigit() for ch in word) or len(word) <= 3:
+        return word
+    for suffix, keep in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith(("ss", "us", "is")):
+                return word
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def same_stem(a: str, b: str) -> bool:
+    """The same word up to its ending: 'effect' ~ 'effective', 'exempt' ~ 'exemption' (Latin words only)."""
+    if a == b:
+        return True
+    if not (a.isascii() and b.isascii()) or any(ch.isdigit() for ch in a + b):
+        return False
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return common >= max(4, 0.75 * min(len(a), len(b)))
 
 
 def _normalise_word(word: str) -> list[str]:
@@ -57,20 +114,11 @@ def _normalise_word(word: str) -> list[str]:
         return [word.replace(",", "")]
     if word.endswith("'s"):
         word = word[:-2]
-    parts = [word] + ([p for p in word.split("-") if p] if "-" in word and not word.startswith("h-") else [])
-    return [_stem(p) for p in parts if p not in STOPWORDS]
+    parts = [word] + ([p for p in word.split("-") if p] if "-" in word else [])
+    return [stem(p) for p in parts if p not in STOPWORDS]
 
 
-def _stem(word: str) -> str:
-    """A light plural stemmer: enough to match 'visas' with 'visa' and 'rules' with 'rule'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=16384)
 def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
     """Content tokens of a text: English words (stemmed, no stop words), numbers, Chinese words by jieba.
 
@@ -83,24 +131,17 @@ def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
         piece = match.group(0)
         if _CJK.match(piece):
             words = jieba.lcut(piece) if precise else jieba.lcut_for_search(piece)
-            out.extend(w for w in words if w not in STOPWORDS and (len(w) > 1 or not precise or w in GLOSSARY))
+            out.extend(w for w in words if w not in STOPWORDS and (len(w) > 1 or not precise))
         else:
             out.extend(w for w in _normalise_word(piece) if w not in STOPWORDS)
     return tuple(out)
 
 
 def expand_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Add English glossary equivalents of Chinese tokens, so Chinese questions reach English text."""
-    extra: list[str] = []
-    for token in tokens:
-        if token in GLOSSARY:
-            extra.extend(tokenize(GLOSSARY[token]))
-    return tokens + tuple(extra)
+    """Add glossary equivalents of the tokens, so Chinese questions reach English text and synonyms meet."""
+    return tokens + tuple(alt for token in tokens for alt in _glossary.alternatives(token))
 
 
-def question_concepts(question: str) -> dict[str, tuple[str, ...]]:
-    """The question's distinct terms, each with its alternatives (a Chinese term and its English gloss)."""
-    concepts: dict[str, tuple[str, ...]] = {}
-    for term in tokenize(question, precise=True):
-        concepts.setdefault(term, (term, *tokenize(GLOSSARY.get(term, ""))))
-    return concepts
+def covers(alternatives: tuple[str, ...], words: frozenset[str]) -> bool:
+    """True when any alternative of a term is among `words`, exactly or by stem."""
+    return any(term in words or any(same_stem(term, w) for w in words) for term in alternatives)

@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+class BackendUnavailable(RuntimeError):
+    """The chosen answer backend is not installed or not configured; the message says what to do."""
+
+
 @dataclass
 class Passage:
     """A retrieved chunk with its fused rank score and the metadata needed to cite it."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.sentences import split_sentences
-from rag.terms import tokenize
+from rag.terms import covers, tokenize
 from rag.types import Passage
 
 # Calibrated on the dev gold set with eval/calibrate_support.py (numbers in that script's docstring):
@@ -109,14 +109,6 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-def _word_found(term: str, words: set[str]) -> bool:
-    """Exact, or the same word stem: a common prefix of five letters ('effective' ~ 'effect')."""
-    if term in words:
-        return True
-    return len(term) >= 5 and not any(c.isdigit() for c in term) and any(
-        len(w) >= 5 and w[:5] == term[:5] and (w.startswith(term) or term.startswith(w)) for w in words)
-
-
 def lexical_support(sentence: str, passage_text: str) -> tuple[float, float]:
     """(share of the sentence's content words and numbers found in the passage, share of its numbers found).
 
@@ -127,9 +119,9 @@ def lexical_support(sentence: str, passage_text: str) -> tuple[float, float]:
     if not numbers and not words:
         return 0.0, 1.0
     passage_numbers = _numbers(passage_text)
-    passage_words = set(tokenize(passage_text))
+    passage_words = frozenset(tokenize(passage_text))
     found_numbers = len(numbers & passage_numbers)
-    found_words = sum(1 for w in words if _word_found(w, passage_words))
+    found_words = sum(1 for w in words if covers((w,), passage_words))
     number_share = found_numbers / len(numbers) if numbers else 1.0
     return (found_numbers + found_words) / (len(numbers) + len(words)), number_share
 

@@ -96,6 +96,11 @@ DOCUMENTS = {"larkhaven-cultural-passes.md": PASSES, "larkhaven-library-notice.t
 OURS = {Path(name).stem for name in DOCUMENTS}
 
 
+# Known weaknesses of today's answerer (issue 11 is open): strict xfails, so a fix shows up as a failure
+# to be turned into a plain test.
+KNOWN_WEAKNESS = "issue 11: the extractive answerer does not handle this style yet"
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, str]]:
     """The three documents ingested with the real corpus into a fresh KVISA_HOME, and their cleaned texts."""
@@ -159,12 +164,6 @@ def test_vague_short_question(assistant: Assistant, texts: dict[str, str]) -> No
     check(assistant.ask("Blue Card fee?"), texts, "18 euros")
 
 
-# Known weaknesses of today's answerer (issue 11 is open): strict xfails, so a fix shows up as a failure
-# to be turned into a plain test.
-KNOWN_WEAKNESS = "issue 11: the extractive answerer does not handle this style yet"
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (no Yes/No lead)")
 def test_yes_no_question_leads_with_no_when_the_source_negates_it(assistant: Assistant, texts: dict[str, str]) -> None:
     answer = assistant.ask("Does the Green Card require proof of residence?")
     check(answer, texts, "The Green Card does not require proof of residence")
@@ -242,12 +241,8 @@ def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str,
     check(answer, texts, "18 euros", "45 euros")
 
 
-_TOPICAL = pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (answers with a topical sentence that lacks "
-                                                                 "the asked-for attribute)")
-NEAR_MISSES = ["How long does Blue Card processing take?",
-               pytest.param("What salary do Blue Card librarians earn?", marks=_TOPICAL),
-               pytest.param("How many Green Cards were issued last year?", marks=_TOPICAL),
-               pytest.param("What is the replacement fee for a lost Green Card?", marks=_TOPICAL)]
+NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
+               "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?"]
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)

@@ -1,0 +1,186 @@
+"""Fit the answerer's scorer on the gold `train` split only, and write the artifact rag/scorer.json.
+
+Usage: .venv/bin/python eval/train_scorer.py [--target-precision P] [--out rag/scorer.json]
+
+Two logistic models, fitted in turn:
+1. units: does an evidence unit hold the answer? A candidate unit of an answerable train item is a
+   positive when it states one of the item's key facts and comes from one of its sources; unanswerable
+   items give only negatives.
+2. answerability: is the answer built on the best eligible unit right? Fitted on question-level
+   features, with the label "answered with every key fact" (never, for an unanswerable item).
+The refusal threshold is the out-of-fold equal-error point on train: the share of reachable right answers
+kept equals the share of unanswerable questions refused (or, with --target-precision, the lowest threshold
+reaching that selective precision). Test items are never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eval.gold import GoldItem, load_gold
+from eval.metrics import fact_present
+from kvisa.settings import PROJECT_ROOT, Settings
+from rag.compose import compose, render
+from rag.decide import holds_answer
+from rag.question import analyse
+from rag.score import ANSWERABILITY_FEATURES, FEATURES, Logistic, Scorer
+
+EVAL = PROJECT_ROOT / "eval"
+FOLDS = 5
+
+
+def train_items() -> tuple[list[GoldItem], list[str]]:
+    files = sorted(EVAL.glob("gold_*.jsonl"))
+    items = [i for f in files for i in load_gold(f) if (i.split or "train") == "train"]
+    return items, [str(f.relative_to(PROJECT_ROOT)) for f in files]
+
+
+def ingest(settings: Settings) -> None:
+    from ingest.pipeline import ingest_sources
+
+    docs = [str(p) for p in sorted((EVAL / "docs").glob("*")) if p.suffix in (".md", ".txt")]
+    report = ingest_sources([str(PROJECT_ROOT / "corpus"), *docs], settings, progress=False)
+    assert report.ok, report.errors
+
+
+def fit(X: np.ndarray, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(X, y)
+
+
+def logistic(model, names: tuple[str, ...]) -> Logistic:
+    return Logistic({n: round(float(w), 4) for n, w in zip(names, model.coef_[0], strict=True)},
+                    round(float(model.intercept_[0]), 4))
+
+
+def out_of_fold(groups: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Each group's probabilities from a model fitted without that group's fold (a group is one question)."""
+    fold_of = np.arange(len(groups)) % FOLDS
+    out: list[np.ndarray] = [np.zeros(0)] * len(groups)
+    for fold in range(FOLDS):
+        kept = [g for g, f in zip(groups, fold_of, strict=True) if f != fold]
+        model = fit(np.vstack([X for X, _ in kept]), np.concatenate([y for _, y in kept]))
+        for i in np.where(fold_of == fold)[0]:
+            out[i] = model.predict_proba(groups[i][0])[:, 1]
+    return out
+
+
+def unit_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per item with candidates: the units' features and whether each holds a key fact of a gold source."""
+    rows = []
+    for item in items:
+        question = analyse(item.question)
+        units = answerer.candidates(question, answerer.retriever.evidence(item.question, top_k), top_k)
+        if not units:
+            continue
+        y = [int(item.answerable and u.evidence.passage.doc_id in item.sources
+                 and any(fact_present(f, render(u.evidence)) for f in item.key_facts)) for u in units]
+        rows.append((np.array([[u.features[f] for f in FEATURES] for u in units]), np.array(y)))
+    return rows
+
+
+def question_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[GoldItem, dict, bool]]:
+    """Per single-part question that has an eligible unit: its answerability features and whether the
+    answer composed on it states every key fact. Comparisons and two-part questions are left out: their
+    confidence combines several decisions."""
+    rows = []
+    tuning = answerer.tuning
+    for item in items:
+        question = analyse(item.question)
+        if question.parts or question.answer_type == "comparison":
+            continue
+        decision = answerer.decide(question, answerer.retriever.evidence(item.question, top_k), top_k)
+        eligible = [u for u in decision.units if holds_answer(question, u)]
+        if not decision.features or not eligible:
+            continue
+        decision.answered, decision.units = True, eligible[:1] if not decision.answered else decision.units
+        answer = compose(question, [decision], answerer._read_on, tuning.list_items, tuning.max_words)
+        right = item.answerable and all(fact_present(f, answer.full_text) for f in item.key_facts)
+        rows.append((item, decision.features, right))
+    return rows
+
+
+def choose_threshold(rows: list[tuple[GoldItem, dict, bool]], probabilities: np.ndarray,
+                     target: float) -> tuple[float, dict]:
+    """The lowest threshold reaching the target selective precision (when one is set), else the equal-error
+    point between keeping right answers and refusing unanswerable questions."""
+    answerable = sum(item.answerable for item, _, _ in rows) or 1
+    unanswerable = (len(rows) - answerable) or 1
+    curve = []
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        answered = probabilities >= t
+        right = sum(r for (_, _, r), a in zip(rows, answered, strict=True) if a)
+        refused_right = sum(1 for (item, _, _), a in zip(rows, answered, strict=True) if not a and not item.answerable)
+        curve.append({"threshold": float(t), "coverage": round(float(answered.mean()), 4),
+                      "selective_precision": round(right / answered.sum(), 4) if answered.any() else 1.0,
+                      "answer_accuracy": round(right / answerable, 4),
+                      "refusal_accuracy": round(refused_right / unanswerable, 4)})
+    meeting = [c for c in curve if target and c["selective_precision"] >= target and c["answer_accuracy"] > 0]
+    reachable = max(c["answer_accuracy"] for c in curve) or 1.0
+    # The equal-error point: the share of reachable right answers kept equals the share of unanswerable
+    # questions refused. (Balanced accuracy is nearly flat over a wide range here, so its maximum wanders.)
+    chosen = meeting[0] if meeting else max(curve, key=lambda c: min(c["answer_accuracy"] / reachable,
+                                                                     c["refusal_accuracy"]))
+    return chosen["threshold"], {"chosen": chosen, "curve": curve[::5]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target-precision", type=float, default=0.0,
+                        help="refuse below the lowest answerability reaching this selective precision on train; "
+                             "0 (default): the equal-error point")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "scorer.json")
+    args = parser.parse_args()
+    from sklearn.metrics import roc_auc_score
+
+    from rag.assistant import Assistant
+
+    items, files = train_items()
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home), corpus_dir=PROJECT_ROOT / "corpus")
+        ingest(settings)
+        answerer = Assistant(settings).extractive
+        units = unit_rows(items, answerer, settings.top_k)
+        unit_auc = roc_auc_score(np.concatenate([y for _, y in units]), np.concatenate(out_of_fold(units)))
+        unit_model = logistic(fit(np.vstack([X for X, _ in units]), np.concatenate([y for _, y in units])), FEATURES)
+        answerer.scorer = Scorer(unit_model, Logistic({}, 0.0), 0.0)
+        questions = question_rows(items, answerer, settings.top_k)
+    X = np.array([[f[n] for n in ANSWERABILITY_FEATURES] for _, f, _ in questions])
+    y = np.array([int(r) for _, _, r in questions])
+    oof = np.concatenate(out_of_fold([(X[i : i + 1], y[i : i + 1]) for i in range(len(y))]))
+    threshold, calibration = choose_threshold(questions, oof, args.target_precision)
+    answer_model = logistic(fit(X, y), ANSWERABILITY_FEATURES)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT).stdout.strip()
+    artifact = {
+        "version": 2,
+        "units": {"features": list(FEATURES), "weights": unit_model.weights, "bias": unit_model.bias},
+        "answerability": {"features": list(ANSWERABILITY_FEATURES), "weights": answer_model.weights,
+                          "bias": answer_model.bias},
+        "threshold": threshold,
+        "trained_on": {"gold_files": files, "split": "train", "items": len(items),
+                       "unit_rows": int(sum(len(y) for _, y in units)), "questions": len(questions),
+                       "commit": commit, "date": datetime.now(UTC).date().isoformat()},
+        "cross_validation": {"folds": FOLDS, "unit_auc": round(float(unit_auc), 4),
+                             "answerability_auc": round(float(roc_auc_score(y, oof)), 4),
+                             "target_precision": args.target_precision, **calibration},
+    }
+    args.out.write_text(json.dumps(artifact, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({k: artifact[k] for k in ("units", "answerability", "threshold")}, indent=1))
+    print(json.dumps(artifact["cross_validation"]["chosen"]), f"unit AUC {unit_auc:.3f}",
+          f"answerability AUC {artifact['cross_validation']['answerability_auc']:.3f}", f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Comparisons: for each aspect, the best unit about each subject, so a table can set them side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rag.question import Question
+from rag.retrieve import Evidence
+from rag.score import ScoredUnit, classes_of
+from rag.terms import covers, glossary, tokenize
+
+Row = tuple[str, list[ScoredUnit | None]]
+FindUnits = Callable[[str], list[ScoredUnit]]  # a query -> scored candidate units, best first
+OVERVIEW = "overview"
+
+
+def about(subject: str, evidence: Evidence) -> bool:
+    """Is the unit about the subject? A visa class by the classes it is about; a phrase by its words."""
+    if len(subject) <= 4 and not subject.islower():
+        return subject in classes_of(evidence)
+    # A named subject must be in the unit or its section: a document's title ("notice to Blue Card holders")
+    # does not make every sentence of it about that subject.
+    words = tokenize(subject)
+    section = frozenset(tokenize(evidence.metadata.get("section", "")))
+    return bool(words) and all(covers((w,), evidence.terms | section) for w in words)
+
+
+def aspects_of(question: Question) -> dict[str, tuple[str, ...]]:
+    """Aspect name -> words that signal it: the ones the question names, else the glossary's list."""
+    if question.aspects:
+        return {aspect: _with_alternatives(tokenize(aspect)) for aspect in question.aspects}
+    return {name: _with_alternatives(tuple(t for word in words for t in tokenize(word)))
+            for name, words in glossary().aspects.items()}
+
+
+def _with_alternatives(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*words, *(alt for w in words for alt in glossary().alternatives(w))]))
+
+
+def _best(subject: str, others: list[str], words: tuple[str, ...], candidates: list[ScoredUnit]) -> ScoredUnit | None:
+    """The best unit about the subject that speaks of the aspect; one about the subject alone beats one
+    that sets it against the other subject ("Unlike X, Y ...")."""
+    matching = [u for u in candidates if about(subject, u.evidence) and covers(words, u.evidence.terms)]
+    return max(matching, key=lambda u: (not any(about(o, u.evidence) for o in others), u.score), default=None)
+
+
+def compare(question: Question, find: FindUnits) -> list[Row]:
+    """One row per aspect covered for at least one subject; a subject it does not cover gets None.
+    Empty when no aspect is covered for all subjects.
+
+    Without any aspect (none named, no glossary), one "overview" row holds the best unit about each subject.
+    """
+    rows: list[Row] = []
+    for aspect, words in aspects_of(question).items():
+        if not words:
+            continue
+        cells = [_best(s, [o for o in question.subjects if o != s], words, find(f"{s} {aspect} {' '.join(words)}"))
+                 for s in question.subjects]
+        if any(cells):
+            rows.append((aspect, cells))
+    if not rows:
+        cells = [max((u for u in find(f"{s} {question.text}") if about(s, u.evidence)), key=lambda u: u.score,
+                     default=None) for s in question.subjects]
+        rows.append((OVERVIEW, cells))
+    # A table needs at least one aspect the corpus covers for every subject; otherwise it compares nothing,
+    # and the question is answered (or refused) like any other.
+    return rows if any(all(cells) for _, cells in rows) else []

@@ -1,0 +1,217 @@
+"""Composing: an Answer shaped by the question (fact, list, yes/no, parts, table), every claim cited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.decide import Decision
+from rag.question import Question
+from rag.retrieve import Evidence
+from rag.score import ScoredUnit
+from rag.terms import covers, tokenize
+from rag.types import Answer, Citation, ComparisonTable, Passage, TableCell, TableRow
+
+REFUSAL = "The corpus does not answer this question."
+REFUSAL_ZH = "语料库中没有这个问题的答案。"
+CLOSEST = "Closest passage in the corpus:"
+CLOSEST_ZH = "语料库中最接近的段落："
+PART_MISSING = "The corpus does not say: {part}"
+PART_MISSING_ZH = "语料库没有说明：{part}"
+NOT_STATED = "not stated"
+NOT_STATED_ZH = "未说明"
+_CJK_LAST = re.compile(r"[\u4e00-\u9fff]$")
+SHORT_UNIT_WORDS = 6  # a shorter sentence reads on into the next one, to make sense
+
+ReadOn = Callable[[Evidence, int], list[Evidence]]  # the units right after a unit in its document
+_NEGATION_NEAR = re.compile(r"\b(?:no|not|never|none|without|cannot|can't|doesn't|don't|isn't|aren't|won't|neither|"
+                            r"nor)\b|不|没有|无需|无|未|非", re.IGNORECASE)
+
+
+class Citations:
+    """Numbers citations in order of first use; one number per passage, its first quoted unit as quote."""
+
+    def __init__(self) -> None:
+        self.by_chunk: dict[str, Citation] = {}
+        self.passages: list[Passage] = []  # the cited passages, in citation order
+
+    def number(self, evidence: Evidence) -> int:
+        passage = evidence.passage
+        if passage.chunk_id not in self.by_chunk:
+            self.passages.append(passage)
+            self.by_chunk[passage.chunk_id] = Citation(
+                n=len(self.by_chunk) + 1, doc_id=passage.doc_id, title=passage.title, section=passage.section,
+                text=passage.text, source_url=passage.source_url, start=passage.start, end=passage.end,
+                quote=evidence.text, quote_start=evidence.start, quote_end=evidence.end, language=passage.language)
+        return self.by_chunk[passage.chunk_id].n
+
+    @property
+    def all(self) -> list[Citation]:
+        return list(self.by_chunk.values())
+
+
+def render(evidence: Evidence, as_item: bool = False) -> str:
+    """A unit as answer prose: table rows become 'row label: value' with their column names; a list item
+    read on after its introduction shows only its bold label when it has one ("Fashion models")."""
+    if evidence.metadata.get("kind") != "table_row":
+        return re.sub(r"\*\*|__", "", _item_label(evidence.text) if as_item else evidence.text).strip()
+    cells = [c.strip() for c in evidence.text.strip().strip("|").split("|")]
+    header = [c.strip() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
+    if len(cells) == 2:
+        return f"{cells[0]}: {cells[1]}"
+    pairs = "; ".join(f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=False) if c)
+    return f"{cells[0]} — {pairs}"
+
+
+def _item_label(text: str) -> str:
+    """"Fashion models.** Models whose merit..." -> "Fashion models."; text without a bold label is kept."""
+    label = re.match(r"^(.{2,80}?)(?:\*\*|__)\s", text)
+    return label.group(1) if label else text
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """Put the citation marker before the sentence's final punctuation (a full stop when it has none)."""
+    text = _ended(sentence)
+    return f"{text[:-1]} [{n}]{text[-1]}"
+
+
+def _ended(text: str) -> str:
+    """The sentence with final punctuation: a list item's ';' becomes a full stop."""
+    text = text.rstrip().rstrip(";,；，")
+    if text and text[-1] in ".!?:。！？：":
+        return text
+    return text + ("。" if _CJK_LAST.search(text) else ".")
+
+
+def _words(text: str) -> int:
+    return len(text.split()) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+
+
+def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, max_words: int) -> list[Evidence]:
+    """Complete units that only introduce their answer: "...two groups:" takes its list items, and a very
+    short sentence takes the next one of its paragraph."""
+    out: list[Evidence] = []
+    words = sum(_words(u.text) for u in units)
+    for unit in units:
+        out.append(unit)
+        if unit.text.rstrip().endswith((":", "：")):
+            # The first sentence of each item: a list stays a list, not every item's explanation.
+            items = [u for u in read_on(unit, 4 * list_items) if u.metadata.get("line_start", True)][:list_items]
+            for item in items:
+                size = _words(_item_label(item.text))
+                if len(out) > 2 and words + size > max_words:
+                    break
+                out.append(item)
+                words += size
+        elif len(unit.text.split()) < SHORT_UNIT_WORDS and unit.metadata.get("kind") != "table_row":
+            out.extend(read_on(unit, 1))
+    unique: dict[tuple[str, int], Evidence] = {}
+    for unit in out:
+        unique.setdefault((unit.metadata["doc_id"], unit.start), unit)
+    return list(unique.values())
+
+
+def yes_no_lead(question: Question, unit: Evidence) -> str:
+    """'Yes.' or 'No.' only when the deciding sentence itself affirms or negates what was asked."""
+    asked = [t for t in question.focus if not set(tokenize(" ".join(question.visa_classes))) & set(t.forms)]
+    if not asked:
+        return ""
+    found = [t for t in asked if covers(t.forms, unit.terms)]
+    if len(found) < max(1, (len(asked) + 1) // 2):
+        return ""
+    negated = _negated_near(unit.text, found)
+    if negated is None:
+        return ""
+    zh = question.language == "zh"
+    return ("不。" if zh else "No.") if negated else ("是的。" if zh else "Yes.")
+
+
+def _negated_near(text: str, found) -> bool | None:
+    """True when a negation stands within a few words before a matched term; False when none does."""
+    lowered = text.lower()
+    words = tokenize(text)
+    if not words:
+        return None
+    for match in _NEGATION_NEAR.finditer(lowered):
+        window = tokenize(lowered[match.end() : match.end() + 40])[:4]
+        if any(covers(t.forms, frozenset(window)) for t in found):
+            return True
+    return False
+
+
+def cite_units(units: list[Evidence], citations: Citations) -> str:
+    """The units as sentences; a run of units from one passage carries one marker, on its last unit."""
+    numbers = [citations.number(u) for u in units]
+    out = []
+    for i, unit in enumerate(units):
+        last_of_run = i + 1 == len(units) or numbers[i + 1] != numbers[i]
+        text = render(unit, as_item="following" in unit.found_by)
+        out.append(with_marker(text, numbers[i]) if last_of_run else _ended(text))
+    return " ".join(out)
+
+
+
+def refusal(question: Question, decision: Decision | None, citations: Citations) -> str:
+    """The plain refusal, then the closest passage labelled as such (never run on as if it answered)."""
+    zh = question.language == "zh"
+    text = REFUSAL_ZH if zh else REFUSAL
+    if decision and decision.units:
+        closest = decision.units[0].evidence
+        text += f" {CLOSEST_ZH if zh else CLOSEST} \"{render(closest)}\" [{citations.number(closest)}]"
+    return text
+
+
+def compose(question: Question, decisions: list[Decision], read_on: ReadOn, list_items: int,
+            max_words: int) -> Answer:
+    """One Answer from the decision of each part: the answered parts cited, the others said to be missing."""
+    citations = Citations()
+    answered = [d for d in decisions if d.answered]
+    if not answered:
+        best = max(decisions, key=lambda d: d.confidence, default=None)
+        answer = Answer(question.text, refusal(question, best, citations), citations.all, refused=True,
+                        retrieved=citations.passages, notes=[d.reason for d in decisions if d.reason])
+        answer.confidence = best.confidence if best else 0.0
+        return answer
+    pieces = []
+    used: set[tuple[str, int]] = set()  # a unit already quoted for an earlier part is not repeated
+    for decision in decisions:
+        if not decision.answered:
+            template = PART_MISSING_ZH if question.language == "zh" else PART_MISSING
+            pieces.append(template.format(part=decision.question.text.rstrip("?？") + "?"))
+            continue
+        units = with_continuations([u.evidence for u in decision.units], read_on, list_items, max_words)
+        units = [u for u in units if (u.metadata["doc_id"], u.start) not in used]
+        used |= {(u.metadata["doc_id"], u.start) for u in units}
+        if not units:
+            continue
+        lead = yes_no_lead(decision.question, units[0]) if decision.question.answer_type == "yes_no" else ""
+        pieces.append(f"{lead} {cite_units(units, citations)}".strip())
+    answer = Answer(question.text, " ".join(pieces), citations.all, retrieved=citations.passages)
+    answer.confidence = min(d.confidence for d in answered)
+    return answer
+
+
+def compose_table(question: Question, table: list[tuple[str, list[ScoredUnit | None]]]) -> Answer:
+    """A comparison: a lead line, then a Markdown table whose cells each cite the unit they quote."""
+    citations = Citations()
+    rows = []
+    for aspect, cells in table:
+        row = []
+        for unit in cells:
+            if unit is None:
+                row.append(TableCell(NOT_STATED_ZH if question.language == "zh" else NOT_STATED))
+            else:
+                row.append(TableCell(render(unit.evidence), citations.number(unit.evidence)))
+        rows.append(TableRow(aspect, row))
+    columns = ["aspect", *(_subject_label(s) for s in question.subjects)]
+    lead = (f"{' and '.join(columns[1:])} compared on what the corpus says about each:"
+            if question.language == "en" else f"{'与'.join(columns[1:])}的对比（据语料库）：")
+    answer = Answer(question.text, lead, citations.all, retrieved=citations.passages)
+    answer.table = ComparisonTable(columns, rows)
+    scores = [u.score for _, cells in table for u in cells if u is not None]
+    answer.confidence = min(scores) if scores else 0.0
+    return answer
+
+
+def _subject_label(subject: str) -> str:
+    return f"{subject} visa" if re.fullmatch(r"[A-Z][A-Z0-9]?", subject) else subject

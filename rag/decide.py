@@ -1,0 +1,79 @@
+"""Deciding: answer a question (or one part of it) with these units, or say the corpus does not answer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kvisa.settings import AnswerTuning
+from rag.question import Question
+from rag.score import REQUIRED_SHAPES, ScoredUnit, Scorer, answerability_features
+
+SECOND_UNIT_SHARE = 0.6  # a further unit must score at least this share of the best one
+NEW_FOCUS_SHARE = 0.1  # ... and cover at least this share of the question's terms that the answer lacks
+
+
+@dataclass
+class Decision:
+    """The outcome for one question or part: the units to answer with, or the closest unit and why not."""
+
+    question: Question
+    answered: bool
+    units: list[ScoredUnit] = field(default_factory=list)  # answer units, or [closest] when not answered
+    reason: str = ""  # why it is not answered, in words a user understands
+    confidence: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)  # the answerability features (for training)
+
+
+def holds_answer(question: Question, unit: ScoredUnit) -> bool:
+    """A unit can answer only when it holds the kind of thing asked for, about the thing asked.
+
+    "How long does processing take?" needs a duration in a unit that speaks of processing; a topical
+    sentence without a duration, or a duration of something else, is not an answer.
+    """
+    if unit.features["class_conflict"]:
+        return False
+    if question.answer_type in REQUIRED_SHAPES and not unit.typed:
+        return False
+    return unit.holds_focus
+
+
+def _why_not(question: Question, relevant: list[ScoredUnit]) -> str:
+    thing = f"the {question.attribute.text}" if question.attribute else "what is asked"
+    kind = question.answer_type
+    if kind in REQUIRED_SHAPES and not any(u.typed and u.holds_focus for u in relevant):
+        return f"no passage states a {kind.replace('_', ' ')} for {thing}"
+    return f"no passage speaks to {thing} closely enough"
+
+
+def decide(question: Question, scored: list[ScoredUnit], scorer: Scorer, tuning: AnswerTuning) -> Decision:
+    """Answer with the best units that hold the answer's type and focus, when the calibrated answerability
+    of the best of them reaches the threshold; otherwise say why not, with the closest unit."""
+    relevant = [u for u in scored if not u.features["class_conflict"]]
+    if not relevant:
+        return Decision(question, False, [], "nothing in the corpus is about the visa class asked about")
+    eligible = [u for u in relevant if holds_answer(question, u)]
+    features = answerability_features(eligible)
+    confidence = scorer.answerability.probability(features) if eligible else 0.0
+    if not eligible or confidence < scorer.threshold:
+        closest = eligible[0] if eligible else relevant[0]
+        return Decision(question, False, [closest], _why_not(question, relevant), confidence, features)
+    return Decision(question, True, _select(question, eligible, tuning), "", confidence, features)
+
+
+def _select(question: Question, eligible: list[ScoredUnit], tuning: AnswerTuning) -> list[ScoredUnit]:
+    """The best unit, then units that add question terms the answer does not cover yet."""
+    best = eligible[0]
+    chosen = [best]
+    covered = best.covered(question.focus)
+    total = len(question.focus) or 1
+    words = len(best.text.split())
+    for unit in eligible[1:]:
+        if len(chosen) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
+            break
+        new = unit.covered(question.focus) - covered
+        size = len(unit.text.split())
+        if len(new) / total >= NEW_FOCUS_SHARE and words + size <= tuning.max_words:
+            chosen.append(unit)
+            covered |= new
+            words += size
+    return chosen

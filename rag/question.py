@@ -1,0 +1,296 @@
+"""Question analysis: what kind of answer a question wants, about what, and its parts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from rag.terms import glossary, tokenize
+
+# Expected answer types, recognised from English and Chinese question words. Order matters: the first
+# pattern that matches wins ("how long" is a duration before "how" is anything else).
+_TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("reason", r"^\s*why\b|\bfor what (reason|purpose)\b|\bwhat (is|was|are|were) the (main )?(reason|purpose|aim|"
+               r"goal|rationale|motivation|justification)s?\b|\bhow come\b|为什么|为何|原因|目的|理由|为啥"),
+    ("duration", r"\bhow long\b|\bfor how many (days|weeks|months|years)\b|\bhow many (days|weeks|months|years)\b"
+                 r"|\bwhat (is the )?(period|duration|length)\b|多久|多长时间|多长|几年|几个月|多少天|多少年|期限多"),
+    ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
+             r"month)\b|\bby when\b|\buntil when\b|\bsince when\b|\bwhen\b|什么时候|何时|哪天|哪一天|哪年|几月|几号"
+             r"|什么日期|什么时间|哪一年|何日|\b(deadline|due date|start date|end date|expiry date)\b|截止"),
+    ("percentage", r"\bwhat (percent|percentage|share|proportion|fraction)\b|\bhow many percent\b"
+                   r"|百分之|比例|占比|比重"),
+    ("money", r"\bhow much\b|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
+              r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
+              r"|多少钱|费用|收费|工资|薪水|薪资|价格|金额"),
+    ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|average|total|cap|"
+                 r"limit|quota|threshold|rate|score|level)\b|最高|最低|上限|下限|平均"),
+    ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|几(个|项|类|种|条|次|名|位|家|所)"),
+    ("organisation", r"\bwhich (agency|department|ministry|body|office|organi[sz]ation|authority|authorities|"
+                     r"company|companies|court|government|institution)\b|哪个(部门|机构|单位)|什么(部门|机构)|哪些(部门|机构)"),
+    ("person", r"^\s*(?:(?:and|so|then|but)\s+)?(who|whom|whose)\b|\bwho\b|\bwhich (person|official|minister|"
+               r"president|premier|people)\b|谁|哪位|什么人|哪些人"),
+    ("place", r"^\s*where\b|\bwhich (country|countries|city|cities|state|place|province|region)\b|哪里|哪儿|在哪|"
+              r"哪个国家|哪国"),
+    ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|\bwhat is meant by\b|\bdefin(e|ition)\b"
+                   r"|\bmeaning of\b|什么是|是什么意思|指什么|含义|定义|是指什么|指的是什么"),
+    ("list", r"\bwhat are the\b|\bwhich .{1,40}\b(are|were)\b|\blist\b|\bname the\b|\bwhat (kinds?|types?|"
+             r"categories|groups|conditions|requirements|documents|steps|options|criteria)\b|哪些|哪几"),
+)
+_TYPES = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _TYPE_PATTERNS)
+_YES_NO = re.compile(r"^\s*(?:(?:and|so|but|also)\s+)?(is|are|was|were|do|does|did|can|could|will|would|should|shall"
+                     r"|has|have|had|must|may|might|isn't|aren't|doesn't|don't|didn't|won't|can't)\b"
+                     r"|吗[？?]?\s*$|是否|能否|可否|是不是|有没有|需不需要|要不要|会不会|能不能|可不可以",
+                     re.IGNORECASE)
+_SHORT_WHAT_IS = re.compile(r"^\s*what (is|are) (an? |the )?([\w' -]{2,40})\?*\s*$", re.IGNORECASE)
+_COMPARISON = re.compile(r"\b(differ|differs|difference|differences|different|compare[ds]?|comparison|versus|vs\.?|"
+                         r"contrast|similarit(y|ies)|in common)\b|区别|不同|差异|相比|比较|异同|对比", re.IGNORECASE)
+# Two questions in one: "... and when does it ...?", "...? And who ...?", "……，以及……？"
+_PART_BREAK = re.compile(r"[?？]\s*(?=\S)|,?\s+and\s+(?=(?:when|what|who|where|why|how|which|is|are|does|do|did|"
+                         r"can|will)\b)|[，,；;]\s*(?:以及|还有|并且|另外)?(?=[^，,；;]{0,6}(?:什么|何时|多少|哪|谁|几|"
+                         r"是否|为什么|如何|怎么))", re.IGNORECASE)
+# Visa classes: a capital letter with an optional digit or letter suffix, or a dashed code (H-1B, L-1A, EB-5,
+# F-1, O-1, H-4), followed by "visa" or 签证, or a dashed code standing alone. "A visa holder" names no class.
+# A class may have one descriptive word before "visa" ("an L tourist visa", "the X1 study visa").
+_VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:([A-Z]{1,2}-\d[A-Z]?)(?![A-Za-z0-9])|([A-Z][A-Z0-9]?)(?:\s*字)?"
+                         r"(?:\s+[a-z]{3,})?\s*(?:visas?\b|签证))")
+_ARTICLE_VISA = re.compile(r"(?<![A-Za-z0-9-])A(?:\s+[a-z]{3,})?\s+visas?\b")
+_DOCUMENT_NUMBER = re.compile(r"(?<![$\d.,])\d{3,}(?![\d,]*\s*(?:%|percent|dollars|美元|元))")
+_WH = re.compile(r"^\s*(?:(?:and|so|then|but|also)\s+)?(?:what|which|who|whom|whose|when|where|why|how(?: many| much| "
+                 r"long| often| old)?|is|are|was|were|do|does|did|can|could|will|would|should|has|have|must|may)\b",
+                 re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a question with its equivalents (a Chinese word's English gloss, synonyms)."""
+
+    text: str
+    alternatives: tuple[str, ...]
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return (self.text, *self.alternatives)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question after analysis: everything the later steps decide with, read once from the text."""
+
+    text: str
+    language: str  # "en" or "zh"
+    answer_type: str  # person, organisation, date, duration, count, money, percentage, place, yes_no,
+    # reason, definition, list, comparison, or "other"
+    focus: tuple[Term, ...]  # content terms, in question order
+    attribute: Term | None = None  # the thing asked about ("fee" in "What is the fee?"), when one is named
+    visa_classes: frozenset[str] = frozenset()
+    document_numbers: frozenset[str] = frozenset()
+    identifiers: tuple[str, ...] = ()  # tokens that name one thing exactly: numbers, years, codes, acronyms
+    named: frozenset[str] = frozenset()  # capitalised names of things ("Green Card", "Blue Card")
+    parts: tuple[Question, ...] = ()  # a two-part question's parts (each analysed on its own)
+    subjects: tuple[str, ...] = ()  # what a comparison compares
+    aspects: tuple[str, ...] = ()  # what it compares them on ("sponsorship", "fees")
+    counted: tuple[str, ...] = field(default_factory=tuple)  # "how many X": the stems of X
+
+    @property
+    def search_text(self) -> str:
+        """What to search the unit index with: the question and any terms it borrowed from its context."""
+        own = set(tokenize(self.text, precise=True))
+        return " ".join([self.text, *(t.text for t in self.focus if t.text not in own)])
+
+
+def visa_classes(text: str) -> frozenset[str]:
+    """Visa classes a text names ("Z visa", "Z字签证", "H-1B", "B visas", "EB-5"), not "a visa"."""
+    found = set()
+    for match in _VISA_CLASS.finditer(text):
+        if match.group(2) and _ARTICLE_VISA.match(text, match.start()):
+            continue
+        found.add(match.group(1) or match.group(2))
+    return frozenset(found)
+
+
+def document_numbers(text: str) -> frozenset[str]:
+    """Numbers that name a document ("Proclamation 10973", "第814号"): three digits or more, not a year or money."""
+    numbers = set()
+    for match in _DOCUMENT_NUMBER.finditer(text):
+        before = text[max(0, match.start() - 2) : match.start()]
+        if "$" in before or re.fullmatch(r"(19|20)\d\d", match.group(0)):
+            continue
+        numbers.add(match.group(0))
+    return frozenset(numbers)
+
+
+def answer_type(text: str) -> str:
+    """The kind of answer a question asks for; "other" when its words do not say."""
+    if _COMPARISON.search(text) and len(comparison_subjects(text)) >= 2:
+        return "comparison"
+    if _YES_NO.search(text) and not re.match(r"^\s*(what|which|who|when|where|why|how)\b", text, re.IGNORECASE):
+        return "yes_no"
+    typed = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
+    if typed in ("other", "list") and _SHORT_WHAT_IS.match(text) and len(tokenize(text, precise=True)) <= 3:
+        return "definition"
+    return typed
+
+
+def comparison_subjects(text: str) -> tuple[str, ...]:
+    """What a comparison compares: named visa classes, else the phrases on either side of and/vs/from."""
+    classes = sorted(visa_classes(text), key=text.find)
+    if len(classes) >= 2:
+        return tuple(classes)
+    match = re.search(r"(?:between|compare)\s+(?:the\s+)?(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?:the\s+)?(.+?)"
+                      r"(?:\s+(?:on|in|regarding|when it comes to)\b|[?？]|$)", text, re.IGNORECASE)
+    match = match or re.search(r"how (?:do|does|did)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare)",
+                               text, re.IGNORECASE)
+    match = match or re.search(r"(?:how (?:does|do|is|are)\s+)(?:the\s+)?(.+?)\s+(?:differ|compare)\s+(?:from|with|"
+                               r"to)\s+(?:the\s+)?(.+?)(?:\s+(?:on|in|regarding)\b|[?？]|$)", text, re.IGNORECASE)
+    match = match or re.search(r"(.+?)(?:和|与|跟|同)(.+?)(?:有什么|在|的)?(?:区别|不同|差异|相比|比较|异同)", text)
+    if not match:
+        return tuple(classes)
+    return tuple(s.strip(" ?？,，") for s in match.groups())
+
+
+def comparison_aspects(text: str) -> tuple[str, ...]:
+    """The aspects a comparison names ("on sponsorship and fees"); empty when it names none."""
+    match = re.search(r"\b(?:on|in terms of|regarding|when it comes to|with respect to)\s+(.+?)[?？]*$", text,
+                      re.IGNORECASE)
+    match = match or re.search(r"在(.+?)(?:方面|上)(?:有什么|有何|的)?(?:区别|不同|差异)", text)
+    if not match:
+        return ()
+    pieces = re.split(r",\s*|\s+and\s+|\s+or\s+|、|和|与|及", match.group(1))
+    return tuple(re.sub(r"^(?:the|its|their)\s+", "", p.strip(), flags=re.IGNORECASE) for p in pieces if tokenize(p))
+
+
+_ASKS = re.compile(r"\b(?:what|when|who|whom|whose|where|why|how|which|is|are|was|were|do|does|did|can|could|will|"
+                   r"would|should|has|have|must|may)\b|什么|何时|多少|哪|谁|几|是否|为什么|如何|怎么|吗", re.IGNORECASE)
+
+
+def split_parts(text: str) -> list[str]:
+    """The questions inside a two-part question; a single question comes back alone."""
+    pieces = [p.strip(" ,，;；") for p in _PART_BREAK.split(text) if p and p.strip(" ,，;；?？")]
+    if len(pieces) < 2 or any(len(tokenize(p)) == 0 or not _ASKS.search(p) for p in pieces):
+        return [text]  # "在拉克港，绿卡在哪里办理？" is one question: its first piece asks nothing
+    return pieces
+
+
+def _terms(text: str) -> tuple[Term, ...]:
+    seen: dict[str, Term] = {}
+    for token in tokenize(text, precise=True):
+        if token not in seen:
+            seen[token] = Term(token, glossary().alternatives(token))
+    return tuple(seen.values())
+
+
+# Types whose question names the thing measured ("what salary", "how many entries"); for a person, a date
+# or a place the type itself is what is asked ("which agency", "what deadline").
+_NAMED_THING_TYPES = frozenset({"money", "percentage", "count", "quantity", "duration", "other"})
+_NOMINAL_WH = re.compile(r"^\s*(?:(?:and|so|but|also)\s+)?(?:what|which)\s+(?!(?:is|are|was|were|does|do|did|can|could|"
+                         r"will|would|should|has|have|had|must|may)\b)([\w-]+(?:\s+[\w-]+){0,2})"
+                         r"|^\s*(?:(?:and|so|but|also)\s+)?what\s+(?:is|are|was|were)\s+the\s+"
+                         r"([\w-]+(?:\s+[\w-]+){0,3})"
+                         r"|\bhow (?:many|much)\s+([\w-]+(?:\s+[\w-]+){0,2})", re.IGNORECASE)
+
+
+def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:
+    """The noun a "what X / which X / what is the X / how many X" question asks about, skipping visa-class
+    names ("What is the K visa fee?" -> fee). Other questions ask about their whole focus, not one noun."""
+    match = _NOMINAL_WH.search(text)
+    if not match:
+        return None
+    group = next(i for i, g in enumerate(match.groups()) if g)
+    phrase = match.groups()[group]
+    class_tokens = {t for c in classes for t in tokenize(c)} | set(tokenize("visa"))
+    tokens = [t for t in tokenize(phrase, precise=True) if t not in class_tokens and not t.isdigit()]
+    if not tokens:
+        return None
+    # "Which agency runs ...", "how many workers ...": the noun comes first. "What is the K visa application
+    # fee": the head noun is the last word, unless a preposition follows it ("the deadline for comments").
+    if group != 1:
+        # "How much does it cost": the verb is what is asked (an amount), not a thing named.
+        if re.match(r"(?:does|do|did|is|are|was|were|will|would|can|could|should)\b", phrase, re.IGNORECASE):
+            return None
+        return next((t for t in focus if t.text == tokens[0]), None)
+    before = re.split(r"\s(?:of|for|to|in|on|under|about)\s", f" {phrase} ")[0]
+    head_tokens = [t for t in tokenize(before, precise=True) if t in tokens] or tokens
+    head = head_tokens[-1]
+    return next((t for t in focus if t.text == head), None)
+
+
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+\b")
+_LEADING = re.compile(r"^(?:The|A|An|This|That|These|Those|Its|Their|Our|Your|Does|Do|Is|Are|What|Which|When|How|"
+                      r"Who|Why|Where|Can|Will|Under|In|For|On|At|By|From|After|Before)\s+")
+
+
+def named_things(text: str) -> frozenset[str]:
+    """Capitalised names of two or more words ("Green Card", "Highly Skilled Professional"): evidence about a
+    sibling with the same last word ("Blue Card") does not answer a question about this one."""
+    names = set()
+    for match in _NAME.finditer(text):
+        name = match.group(0)
+        while _LEADING.match(name):
+            name = _LEADING.sub("", name, count=1)
+        if " " in name:
+            names.add(name)
+    return frozenset(names)
+
+
+def names_conflict(asked: frozenset[str], named: frozenset[str]) -> bool:
+    """True when a text names a sibling of an asked name ("Blue Card" for "Green Card") but not the name."""
+    return any(a not in named and any(n != a and n.split()[-1] == a.split()[-1] for n in named) for a in asked)
+
+
+_IDENTIFIER = re.compile(r"(?<![\w-])(?:[A-Z]{2,}[A-Z0-9-]*|[A-Za-z]*\d(?:[\w.-]|,(?=\d))*)(?![\w-])")
+
+
+def identifiers(text: str) -> tuple[str, ...]:
+    """Tokens that name one thing exactly ("FY 2026", "N2", "MRV", "2010"), not the visa classes asked about:
+    evidence about "N1" or "2027" does not answer a question about "N2" or "2026"."""
+    classes = {t for c in visa_classes(text) for t in tokenize(c)}
+    found = [t for m in _IDENTIFIER.finditer(text) for t in tokenize(m.group(0))]
+    return tuple(dict.fromkeys(t for t in found if t not in classes))
+
+
+def _counted(text: str) -> tuple[str, ...]:
+    """'How many X': the words of X that name what is counted (not a visa class)."""
+    match = re.search(r"\bhow many\s+([\w-]+(?:\s+[\w-]+)?)", text, re.IGNORECASE)
+    if not match:
+        return ()
+    classes = {t for c in visa_classes(text) for t in tokenize(c)}
+    return tuple(t for t in tokenize(match.group(1)) if t not in classes)
+
+
+def analyse(text: str, *, split: bool = True) -> Question:
+    """Read a question once: language, answer type, focus terms, named classes and documents, parts."""
+    text = text.strip()
+    language = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+    classes = visa_classes(text)
+    focus = _terms(text)
+    kind = answer_type(text)
+    parts: tuple[Question, ...] = ()
+    if split and kind != "comparison":
+        pieces = split_parts(text)
+        if len(pieces) > 1:
+            parts = tuple(_part(piece, text) for piece in pieces)
+    return Question(
+        text=text, language=language, answer_type=kind, focus=focus,
+        attribute=_attribute(text, focus, classes) if kind in _NAMED_THING_TYPES else None, visa_classes=classes,
+        document_numbers=document_numbers(text), identifiers=identifiers(text), named=named_things(text),
+        parts=parts,
+        subjects=comparison_subjects(text) if kind == "comparison" else (),
+        aspects=comparison_aspects(text) if kind == "comparison" else (),
+        counted=_counted(text),
+    )
+
+
+def _part(piece: str, whole: str) -> Question:
+    """One part of a two-part question, read in the context of the whole question."""
+    return with_context(analyse(piece, split=False), whole)
+
+
+def with_context(question: Question, context: str) -> Question:
+    """A question that leans on its context ("and when does it end?", a follow-up) borrows the context's
+    content terms after its own, so it is still about the same thing. A self-contained one is kept."""
+    if len(question.focus) >= 3 and question.visa_classes:
+        return question
+    borrowed = tuple(t for t in _terms(context) if t not in question.focus)
+    return replace(question, focus=question.focus + borrowed,
+                   visa_classes=question.visa_classes or visa_classes(context),
+                   document_numbers=question.document_numbers or document_numbers(context))

@@ -1,0 +1,273 @@
+"""Scoring evidence units against a question: general features, combined by a scorer fitted on `train`."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rag.question import Question, Term, named_things, names_conflict, visa_classes
+from rag.retrieve import Evidence
+from rag.terms import covers, tokenize
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+                r"sixty|ninety|hundred|thousand|million|billion|dozen|several|multiple|single|both)")
+_CN_NUMBER = r"[0-9一二两三四五六七八九十百千万]+"
+_UNIT_OF_TIME = r"(?:hours?|days?|weeks?|months?|years?|fiscal years?)"
+# What each answer type looks like in a sentence. These are shapes of language, not of any corpus.
+SHAPES: dict[str, re.Pattern[str]] = {
+    "date": re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+(?:of\s+)?(?:19|20)\d\d\b"
+                       r"|\b(?:19|20)\d\d-\d\d(?:-\d\d)?\b|\b(?:19|20)\d\d\b|\d{4}年|\d{1,2}月\d{1,2}日|\bFY\s?\d{2,4}\b"
+                       rf"|\b(?:\d+|{_NUMBER_WORD})\s+{_UNIT_OF_TIME}\s+(?:after|from|before|of)\b",
+                       re.IGNORECASE),
+    "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+{_UNIT_OF_TIME}\b"
+                           rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})\s+[a-z]+"
+                           rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)"
+                           r"|\b(?:annual|annually|yearly|monthly|weekly|daily)\b|长期|短期", re.IGNORECASE),
+    "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|usd|euros?|yuan|rmb|pounds)\b|\d\s*(?:元|美元|万元)"
+                        r"|\bUS\$", re.IGNORECASE),
+    "percentage": re.compile(r"\d\s*(?:%|percent\b|per cent\b)|百分之|成(?=以上|左右)", re.IGNORECASE),
+    "quantity": re.compile(rf"\d|\b{_NUMBER_WORD}\b|{_CN_NUMBER}", re.IGNORECASE),
+    "count": re.compile(rf"\b\d[\d,.]*\b|\b{_NUMBER_WORD}\b|{_CN_NUMBER}\s*(?:个|项|类|种|条|次|名|位|家|所|人)",
+                        re.IGNORECASE),
+    "person": re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.|[A-Z][a-z]+))+\b|\b(?:president|premier|minister|secretary|"
+                         r"director|governor|officials?|people|persons|individuals|graduates|workers|employees|"
+                         r"employers|applicants|holders|students|researchers|professionals|nationals|citizens|"
+                         r"foreigners|talents?|anyone|those who)\b|总理|主席|部长|人员|人才|者(?=[，。、])|的人"),
+    "organisation": re.compile(r"\b(?:[A-Z][a-z]+\s+)*(?:Department|Ministry|Agency|Administration|Council|Office|"
+                               r"Service|Services|Bureau|Commission|Court|Congress|Government|University|Bank)\b"
+                               r"|\b[A-Z]{2,}\b|部|局|院|委员会|政府|机构|署|大学"),
+    "place": re.compile(r"\b(?:in|at|from|to|inside|outside)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:country|countries|abroad|"
+                        r"overseas|domestic|embass(?:y|ies)|consulates?|online|office|branch|desk|counter|website)\b"
+                        r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆"),
+    "reason": re.compile(r"\b(?:because|since|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
+                         r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
+                         r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"
+                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?)\b"
+                         r"|为了|旨在|因为|由于|目的|以便|以|为"),
+    "definition": re.compile(r"\b(?:means?|meaning|refers? to|is defined|defined as|definition|is an?|are|i\.e\.|"
+                             r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是"),
+    "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"
+                       r"categories|types|groups)\b"),
+}
+# Types whose shape must be present for a unit to answer; the others only raise a unit's score.
+REQUIRED_SHAPES = frozenset({"date", "duration", "money", "percentage", "count", "quantity", "person", "organisation",
+                             "place"})
+_NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|doesn't|don't|isn't|aren't|"
+                       r"won't|lacks?)\b|不|没有|无|未|非", re.IGNORECASE)
+
+# Question-level signals tried on train (margin, uncovered focus, missing identifiers, language...) all
+# lowered the cross-validated AUC of answerability below that of the best unit's own score: the
+# answerability step calibrates that score (cross_validation.answerability_auc in rag/scorer.json).
+ANSWERABILITY_FEATURES = ("best",)
+FEATURES = ("best", "gap", "best_coverage", "best_similarity", "missing_focus", "missing_attribute",
+                          "rarest_in_best", "required_type", "eligible_share", "has_attribute", "identifiers_missing",
+                          "zh", "zh_best", "zh_best_coverage", "best_typed", "best_context_coverage")
+FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
+            "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
+            "zh_coverage")
+
+
+@dataclass
+class ScoredUnit:
+    """One evidence unit with its features and the scorer's probability that it holds the answer."""
+
+    evidence: Evidence
+    features: dict[str, float]
+    score: float = 0.0
+    classes: frozenset[str] = frozenset()  # visa classes the unit is about
+
+    @property
+    def text(self) -> str:
+        return self.evidence.text
+
+    @property
+    def typed(self) -> bool:
+        return self.features["typed"] >= 1.0
+
+    @property
+    def holds_focus(self) -> bool:
+        return self.features["attribute"] >= 0.5
+
+    def covered(self, terms: tuple[Term, ...]) -> set[Term]:
+        return {t for t in terms if covers(t.forms, self.evidence.terms)}
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic model: weights over named features and a bias."""
+
+    weights: dict[str, float]
+    bias: float
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """The fitted part of answering, from the gold `train` split (eval/train_scorer.py):
+    `units` ranks evidence units, `answerability` says how likely the best of them answers the question,
+    and `threshold` is the answerability below which kvisa refuses."""
+
+    units: Logistic
+    answerability: Logistic
+    threshold: float
+    info: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def probability(self, features: dict[str, float]) -> float:
+        return self.units.probability(features)
+
+    @classmethod
+    def load(cls, path: Path) -> Scorer:
+        return _load_scorer(str(path))
+
+
+@lru_cache(maxsize=4)
+def _load_scorer(path: str) -> Scorer:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return Scorer(Logistic(dict(data["units"]["weights"]), float(data["units"]["bias"])),
+                  Logistic(dict(data["answerability"]["weights"]), float(data["answerability"]["bias"])),
+                  float(data["threshold"]), data)
+
+
+def paragraph_of(evidence: Evidence) -> str:
+    """The line (paragraph or list item) of the passage that holds the unit."""
+    text, offset = evidence.passage.text, max(0, evidence.start - evidence.passage.start)
+    start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
+    return text[start : end if end >= 0 else len(text)]
+
+
+_CLASS_CELL = re.compile(r"[A-Z]{1,2}(?:-?\d[A-Z]?)?")
+
+
+def _table_classes(evidence: Evidence) -> frozenset[str]:
+    """Classes a table row names in a column headed "visa" or "签证" ("| (7) | Q1 | ..." under "| # | Visa |")."""
+    if evidence.metadata.get("kind") != "table_row":
+        return frozenset()
+    header = [c.strip().lower() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
+    cells = [c.strip() for c in evidence.text.strip().strip("|").split("|")]
+    return frozenset(c for h, c in zip(header, cells, strict=False)
+                     if ("visa" in h or "签证" in h) and _CLASS_CELL.fullmatch(c))
+
+
+def classes_of(evidence: Evidence) -> frozenset[str]:
+    """The visa classes a unit is about: those it names, else its paragraph's, its section's, its title's."""
+    in_table = _table_classes(evidence)
+    if in_table:
+        return in_table
+    for text in (evidence.text, paragraph_of(evidence), evidence.metadata.get("section", ""), evidence.passage.title):
+        found = visa_classes(text)
+        if found:
+            return found
+    return frozenset()
+
+
+def has_shape(answer_type: str, text: str, counted: tuple[str, ...] = ()) -> bool:
+    """Does the text hold the kind of thing asked for? For "how many X", a number must count X."""
+    shape = SHAPES.get(answer_type)
+    if shape is None:
+        return True
+    if answer_type == "count" and counted:
+        return any(_counts(match, text, counted) for match in shape.finditer(text))
+    if answer_type == "count":  # a count is not a date, an amount of money or a percentage
+        plain = SHAPES["date"].sub(" ", SHAPES["money"].sub(" ", SHAPES["percentage"].sub(" ", text)))
+        return bool(shape.search(plain))
+    return bool(shape.search(text))
+
+
+def _counts(match: re.Match[str], text: str, counted: tuple[str, ...]) -> bool:
+    """Does the number count the asked thing: is it named within three words after, in the same clause?"""
+    clause = re.split(r"[,.;:()\[\]，。；：（）]", text[match.end() : match.end() + 60], maxsplit=1)[0]
+    following = frozenset(tokenize(" ".join(clause.split()[:3])))
+    return any(covers((c,), following) for c in counted)
+
+
+def _coverage(terms: tuple[Term, ...], weights: dict[str, float], words: frozenset[str]) -> float:
+    total = sum(weights[t.text] for t in terms) or 1.0
+    return sum(weights[t.text] for t in terms if covers(t.forms, words)) / total
+
+
+def unit_shape_text(evidence: Evidence) -> str:
+    """What a unit states, for shape matching: a table row with its column names."""
+    return f"{evidence.metadata.get('header', '')} {evidence.text}" if evidence.metadata.get("kind") == "table_row" \
+        else evidence.text
+
+
+def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray, weights: dict[str, float],
+                top_k: int) -> tuple[dict[str, float], frozenset[str]]:
+    """The general features of one unit for one question (and the visa classes it is about)."""
+    coverage = _coverage(question.focus, weights, evidence.terms)
+    in_context = _coverage(question.focus, weights, evidence.terms | evidence.context_terms)
+    attribute = question.attribute
+    if attribute is None or covers(attribute.forms, evidence.terms):
+        held = 1.0
+    else:
+        held = 0.5 if covers(attribute.forms, evidence.context_terms) else 0.0
+    classes = classes_of(evidence)
+    asked = question.visa_classes
+    typed = has_shape(question.answer_type, unit_shape_text(evidence), question.counted)
+    if question.answer_type not in REQUIRED_SHAPES and question.answer_type in SHAPES:
+        typed = bool(SHAPES[question.answer_type].search(evidence.text))
+    named = bool(question.document_numbers & set(tokenize(evidence.passage.title)))
+    return {
+        "similarity": float(evidence.vector @ query_vector) if evidence.vector.size else 0.0,
+        "coverage": coverage,
+        "context_coverage": in_context - coverage,
+        "attribute": held,
+        "typed": float(typed),
+        "named_document": float(named),
+        "class_conflict": float(bool(asked and classes and asked.isdisjoint(classes))
+                                or names_conflict(question.named, named_things(evidence.text))),
+        "negation": float(bool(_NEGATION.search(evidence.text))),
+        "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
+        "unit_only": float("passage" not in evidence.found_by),
+        "short": float(len(evidence.text.split()) < 6 and evidence.metadata.get("kind") != "table_row"),
+        "identifiers": _identifiers_found(question, evidence.terms | evidence.context_terms),
+        # The embedding model is English-only: for a Chinese question similarity and coverage mean other
+        # things, so the model gets them apart.
+        "zh": float(question.language == "zh"),
+        "zh_similarity": float(evidence.vector @ query_vector) if question.language == "zh" and evidence.vector.size
+        else 0.0,
+        "zh_coverage": coverage if question.language == "zh" else 0.0,
+    }, classes
+
+
+def _identifiers_found(question: Question, words: frozenset[str]) -> float:
+    """Share of the question's exact identifiers the unit (with its headings) names; 1 when it has none."""
+    if not question.identifiers:
+        return 1.0
+    return sum(1 for t in question.identifiers if t in words) / len(question.identifiers)
+
+
+def term_weights(question: Question, idf) -> dict[str, float]:
+    """Each focus term weighted by its rarity in the index (its rarest alternative)."""
+    return {t.text: max(idf(form) for form in t.forms) for t in question.focus}
+
+
+def score_units(question: Question, units: list[Evidence], query_vector: np.ndarray, idf, scorer: Scorer,
+                top_k: int) -> list[ScoredUnit]:
+    """Every candidate unit scored for the question, best first."""
+    weights = term_weights(question, idf)
+    scored = []
+    for evidence in units:
+        features, classes = features_of(question, evidence, query_vector, weights, top_k)
+        scored.append(ScoredUnit(evidence, features, scorer.probability(features), classes))
+    return sorted(scored, key=lambda s: s.score, reverse=True)
+
+
+def answerability_features(eligible: list[ScoredUnit]) -> dict[str, float]:
+    """What answerability is judged on: the score of the best unit that holds the answer's type and focus."""
+    return answerability_features_of(eligible[0].score if eligible else 0.0)
+
+
+def answerability_features_of(best: float) -> dict[str, float]:
+    return {"best": best}
