@@ -222,7 +222,8 @@ def _in_passage(cell: str, passage: str) -> bool:
     return any(row[0] == normalize(label) and {normalize(v) for v in values} <= set(row[1:]) for row in rows)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (no comparison table)")
+@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (the table's weakest cell scores under the "
+                                                       "refusal threshold, so a plain answer is given)")
 def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str, str]) -> None:
     question = "What is the difference between the Blue Card and the Green Card on fees and eligibility?"
     answer = assistant.ask(question)
