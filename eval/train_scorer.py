@@ -31,7 +31,6 @@ from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_present
 from kvisa.settings import PROJECT_ROOT, Settings
 from rag.compose import compose, render
-from rag.decide import holds_answer
 from rag.question import analyse
 from rag.score import ANSWERABILITY_FEATURES, FEATURES, Logistic, Scorer
 
@@ -101,11 +100,9 @@ def question_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[Gol
         if question.parts or question.answer_type == "comparison":
             continue
         decision = answerer.decide(question, answerer.retriever.evidence(item.question, top_k), top_k)
-        eligible = [u for u in decision.units if holds_answer(question, u)]
-        if not decision.features or not eligible:
+        if not decision.answered:  # with threshold 0, only when no unit holds the answer's type and focus
             continue
-        decision.answered, decision.units = True, eligible[:1] if not decision.answered else decision.units
-        answer = compose(question, [decision], answerer._read_on, tuning.list_items, tuning.max_words)
+        answer = compose(question, [decision], answerer.read_on, tuning.list_items, tuning.max_words)
         right = item.answerable and all(fact_present(f, answer.full_text) for f in item.key_facts)
         rows.append((item, decision.features, right))
     return rows

@@ -64,7 +64,7 @@ def render(evidence: Evidence, as_item: bool = False) -> str:
 
 
 def _item_label(text: str) -> str:
-    """"Fashion models.** Models whose merit..." -> "Fashion models."; text without a bold label is kept."""
+    """"Night buses.** They run until 4 a.m." -> "Night buses."; text without a bold label is kept."""
     label = re.match(r"^(.{2,80}?)(?:\*\*|__)\s", text)
     return label.group(1) if label else text
 

@@ -52,7 +52,7 @@ def decide(question: Question, scored: list[ScoredUnit], scorer: Scorer, tuning:
     if not relevant:
         return Decision(question, False, [], "nothing in the corpus is about the visa class asked about")
     eligible = [u for u in relevant if holds_answer(question, u)]
-    features = answerability_features(eligible)
+    features = answerability_features(eligible[0].score if eligible else 0.0)
     confidence = scorer.answerability.probability(features) if eligible else 0.0
     if not eligible or confidence < scorer.threshold:
         closest = eligible[0] if eligible else relevant[0]

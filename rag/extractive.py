@@ -10,7 +10,7 @@ from rag.compose import compose, compose_table
 from rag.decide import Decision, decide
 from rag.question import Question, analyse, with_context
 from rag.retrieve import Evidence, Filters, HybridRetriever, Retrieved
-from rag.score import ScoredUnit, Scorer, answerability_features_of, score_units
+from rag.score import ScoredUnit, Scorer, answerability_features, score_units
 from rag.types import Answer
 
 
@@ -41,7 +41,7 @@ class ExtractiveAnswerer:
                 pool = retrieved if len(parts) == 1 else self.retriever.units_for(retrieved.passages,
                                                                                   part.search_text, filters)
                 decisions.append(self.decide(part, pool, top_k))
-            answer = compose(analysed, decisions, self._read_on, self.tuning.list_items, self.tuning.max_words)
+            answer = compose(analysed, decisions, self.read_on, self.tuning.list_items, self.tuning.max_words)
         # Cited passages found through the unit index count as retrieved, after the ranked ones.
         ranked = {p.chunk_id for p in retrieved.passages}
         answer.retrieved = retrieved.passages + [p for p in answer.retrieved if p.chunk_id not in ranked]
@@ -61,7 +61,7 @@ class ExtractiveAnswerer:
     def _confident(self, rows: list[tuple[str, list[ScoredUnit | None]]]) -> bool:
         """A table is shown when its best complete row is as answerable as a plain answer must be."""
         weakest = max(min(u.score for u in cells if u) for _, cells in rows if all(cells))
-        return self.scorer.answerability.probability(answerability_features_of(weakest)) >= self.scorer.threshold
+        return self.scorer.answerability.probability(answerability_features(weakest)) >= self.scorer.threshold
 
     def _find(self, question: Question, query: str, retrieved: Retrieved, top_k: int,
               filters: Filters | None) -> list[ScoredUnit]:
@@ -69,6 +69,6 @@ class ExtractiveAnswerer:
         units = self.retriever.lexical_units(query, self.tuning.unit_candidates, filters)
         return score_units(question, units, retrieved.query_vector, self.retriever.lexical.idf, self.scorer, top_k)
 
-    def _read_on(self, unit: Evidence, n: int) -> list[Evidence]:
+    def read_on(self, unit: Evidence, n: int) -> list[Evidence]:
         following = self.retriever.lexical.following(unit, n, self.tuning.max_gap)
         return [self.retriever.evidence_of(u) for u in following]

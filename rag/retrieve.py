@@ -160,6 +160,17 @@ class LexicalIndex:
         return out
 
 
+def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
+            vector: np.ndarray | None = None) -> Evidence:
+    """An Evidence record with the terms of its text and of its headings and title."""
+    record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, rank, found_by=frozenset(found_by),
+                      terms=frozenset(tokenize(unit.text)))
+    if vector is not None:
+        record.vector = vector
+    record.context_terms = frozenset(tokenize(record.context))
+    return record
+
+
 def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
     meta = chunk.metadata
     return Passage(
@@ -269,18 +280,10 @@ class HybridRetriever:
                 continue
             chunk_id = unit.metadata["chunk_id"]
             passage = by_chunk.get(chunk_id) or passage_of(lexical.by_id[chunk_id])
-            record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, rank_of.get(chunk_id, len(passages)),
-                              vectors[unit.unit_id], frozenset(tokenize(unit.text)),
-                              found_by=frozenset(found[unit.unit_id]))
-            record.context_terms = frozenset(tokenize(record.context))
-            out[key] = record
+            out[key] = _record(unit, passage, rank_of.get(chunk_id, len(passages)), found[unit.unit_id],
+                               vectors[unit.unit_id])
         return list(out.values())
 
     def evidence_of(self, unit: StoredUnit) -> Evidence:
         """An Evidence record for a unit met by reading on (a list item after its introduction)."""
-        lexical = self.lexical
-        passage = passage_of(lexical.by_id[unit.metadata["chunk_id"]])
-        record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, 99,
-                          terms=frozenset(tokenize(unit.text)), found_by=frozenset({"following"}))
-        record.context_terms = frozenset(tokenize(record.context))
-        return record
+        return _record(unit, passage_of(self.lexical.by_id[unit.metadata["chunk_id"]]), 99, {"following"})

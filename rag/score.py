@@ -264,10 +264,6 @@ def score_units(question: Question, units: list[Evidence], query_vector: np.ndar
     return sorted(scored, key=lambda s: s.score, reverse=True)
 
 
-def answerability_features(eligible: list[ScoredUnit]) -> dict[str, float]:
+def answerability_features(best: float) -> dict[str, float]:
     """What answerability is judged on: the score of the best unit that holds the answer's type and focus."""
-    return answerability_features_of(eligible[0].score if eligible else 0.0)
-
-
-def answerability_features_of(best: float) -> dict[str, float]:
     return {"best": best}
