@@ -75,7 +75,7 @@ def out_of_fold(groups: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]
     return out
 
 
-def unit_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def unit_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[GoldItem, np.ndarray, np.ndarray]]:
     """Per item with candidates: the units' features and whether each holds a key fact of a gold source."""
     rows = []
     for item in items:
@@ -84,8 +84,26 @@ def unit_rows(items: list[GoldItem], answerer, top_k: int) -> list[tuple[np.ndar
         if not units:
             continue
         y = [int(item.answerable and u.evidence.passage.doc_id in item.sources
-                 and any(fact_present(f, render(u.evidence)) for f in item.key_facts)) for u in units]
-        rows.append((np.array([[u.features[f] for f in FEATURES] for u in units]), np.array(y)))
+                 and any(fact_present(f, render(answerer.complete(u.evidence))) for f in item.key_facts))
+             for u in units]
+        rows.append((item, np.array([[u.features[f] for f in FEATURES] for u in units]), np.array(y)))
+    return rows
+
+
+def unit_model(rows: list[tuple[GoldItem, np.ndarray, np.ndarray]]) -> Logistic:
+    return logistic(fit(np.vstack([X for _, X, _ in rows]), np.concatenate([y for _, _, y in rows])), FEATURES)
+
+
+def held_out_questions(items: list[GoldItem], units: list[tuple[GoldItem, np.ndarray, np.ndarray]], answerer,
+                       top_k: int) -> list[tuple[GoldItem, dict, bool]]:
+    """Question rows in which each item's units are scored by a unit model fitted without that item's fold.
+    Scores of questions the unit model was fitted on run high; calibrating on them would set the refusal
+    threshold too high for questions nobody has seen."""
+    fold_of = {item.id: i % FOLDS for i, item in enumerate(items)}
+    rows = []
+    for fold in range(FOLDS):
+        answerer.scorer = Scorer(unit_model([r for r in units if fold_of[r[0].id] != fold]), Logistic({}, 0.0), 0.0)
+        rows.extend(question_rows([i for i in items if fold_of[i.id] == fold], answerer, top_k))
     return rows
 
 
@@ -115,7 +133,9 @@ def choose_threshold(rows: list[tuple[GoldItem, dict, bool]], probabilities: np.
     answerable = sum(item.answerable for item, _, _ in rows) or 1
     unanswerable = (len(rows) - answerable) or 1
     curve = []
-    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+    # Every distinct out-of-fold probability is a candidate: answerability sits in a narrow band, which a
+    # fixed grid would cut too coarsely.
+    for t in np.unique(np.round(np.concatenate([[0.0], probabilities]), 4)):
         answered = probabilities >= t
         right = sum(r for (_, _, r), a in zip(rows, answered, strict=True) if a)
         refused_right = sum(1 for (item, _, _), a in zip(rows, answered, strict=True) if not a and not item.answerable)
@@ -129,7 +149,7 @@ def choose_threshold(rows: list[tuple[GoldItem, dict, bool]], probabilities: np.
     # questions refused. (Balanced accuracy is nearly flat over a wide range here, so its maximum wanders.)
     chosen = meeting[0] if meeting else max(curve, key=lambda c: min(c["answer_accuracy"] / reachable,
                                                                      c["refusal_accuracy"]))
-    return chosen["threshold"], {"chosen": chosen, "curve": curve[::5]}
+    return chosen["threshold"], {"chosen": chosen, "curve": curve[:: max(1, len(curve) // 20)]}
 
 
 def main() -> None:
@@ -138,21 +158,25 @@ def main() -> None:
                         help="refuse below the lowest answerability reaching this selective precision on train; "
                              "0 (default): the equal-error point")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "scorer.json")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="an index that already holds the corpus and eval/docs "
+                             "(default: ingest into a temporary one)")
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
 
     from rag.assistant import Assistant
 
     items, files = train_items()
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), corpus_dir=PROJECT_ROOT / "corpus")
-        ingest(settings)
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(home=args.home or Path(scratch), corpus_dir=PROJECT_ROOT / "corpus")
+        if args.home is None:
+            ingest(settings)
         answerer = Assistant(settings).extractive
         units = unit_rows(items, answerer, settings.top_k)
-        unit_auc = roc_auc_score(np.concatenate([y for _, y in units]), np.concatenate(out_of_fold(units)))
-        unit_model = logistic(fit(np.vstack([X for X, _ in units]), np.concatenate([y for _, y in units])), FEATURES)
-        answerer.scorer = Scorer(unit_model, Logistic({}, 0.0), 0.0)
-        questions = question_rows(items, answerer, settings.top_k)
+        groups = [(X, y) for _, X, y in units]
+        unit_auc = roc_auc_score(np.concatenate([y for _, y in groups]), np.concatenate(out_of_fold(groups)))
+        units_fitted = unit_model(units)
+        questions = held_out_questions(items, units, answerer, settings.top_k)
     X = np.array([[f[n] for n in ANSWERABILITY_FEATURES] for _, f, _ in questions])
     y = np.array([int(r) for _, _, r in questions])
     oof = np.concatenate(out_of_fold([(X[i : i + 1], y[i : i + 1]) for i in range(len(y))]))
@@ -162,12 +186,12 @@ def main() -> None:
                             cwd=PROJECT_ROOT).stdout.strip()
     artifact = {
         "version": 2,
-        "units": {"features": list(FEATURES), "weights": unit_model.weights, "bias": unit_model.bias},
+        "units": {"features": list(FEATURES), "weights": units_fitted.weights, "bias": units_fitted.bias},
         "answerability": {"features": list(ANSWERABILITY_FEATURES), "weights": answer_model.weights,
                           "bias": answer_model.bias},
         "threshold": threshold,
         "trained_on": {"gold_files": files, "split": "train", "items": len(items),
-                       "unit_rows": int(sum(len(y) for _, y in units)), "questions": len(questions),
+                       "unit_rows": int(sum(len(y) for _, _, y in units)), "questions": len(questions),
                        "commit": commit, "date": datetime.now(UTC).date().isoformat()},
         "cross_validation": {"folds": FOLDS, "unit_auc": round(float(unit_auc), 4),
                              "answerability_auc": round(float(roc_auc_score(y, oof)), 4),

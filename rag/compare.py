@@ -12,6 +12,8 @@ from rag.terms import covers, glossary, tokenize
 Row = tuple[str, list[ScoredUnit | None]]
 FindUnits = Callable[[str], list[ScoredUnit]]  # a query -> scored candidate units, best first
 OVERVIEW = "overview"
+# A cell quotes a unit the scorer gives at least even odds of stating an answer (a probability, not a tuned value).
+CELL_SCORE = 0.5
 
 
 def about(subject: str, evidence: Evidence) -> bool:
@@ -25,10 +27,21 @@ def about(subject: str, evidence: Evidence) -> bool:
     return bool(words) and all(covers((w,), evidence.terms | section) for w in words)
 
 
+# Words that say "compare" or name what is compared, not an aspect of it.
+_COMPARING = frozenset(tokenize("differ difference different compare comparison versus vs contrast similar "
+                                "similarity common program programme visa 区别 不同 差异 相比 比较 异同 对比"))
+
+
 def aspects_of(question: Question) -> dict[str, tuple[str, ...]]:
-    """Aspect name -> words that signal it: the ones the question names, else the glossary's list."""
+    """Aspect name -> words that signal it: those the question names ("on fees", "the K visa's validity"),
+    else the glossary's list."""
     if question.aspects:
-        return {aspect: _with_alternatives(tokenize(aspect)) for aspect in question.aspects}
+        return {aspect: tuple(tokenize(aspect)) for aspect in question.aspects}
+    subjects = {t for s in question.subjects for t in tokenize(s)} | {s.lower() for s in question.subjects}
+    rest = [t.text for t in question.focus if t.text not in _COMPARING
+            and not any(t.text == s or t.text.startswith(f"{s}'") for s in subjects)]
+    if rest:
+        return {" ".join(rest): tuple(rest)}
     return {name: _with_alternatives(tuple(t for word in words for t in tokenize(word)))
             for name, words in glossary().aspects.items()}
 
@@ -37,10 +50,20 @@ def _with_alternatives(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*words, *(alt for w in words for alt in glossary().alternatives(w))]))
 
 
-def _best(subject: str, others: list[str], words: tuple[str, ...], candidates: list[ScoredUnit]) -> ScoredUnit | None:
+def speaks_of(words: tuple[str, ...], named: bool, evidence: Evidence) -> bool:
+    """An aspect the question names needs each of its words (or a glossary equivalent); a glossary aspect is
+    signalled by any one of its words."""
+    if named:
+        return all(covers(_with_alternatives((w,)), evidence.terms) for w in words)
+    return covers(words, evidence.terms)
+
+
+def _best(subject: str, others: list[str], words: tuple[str, ...], named: bool,
+          candidates: list[ScoredUnit]) -> ScoredUnit | None:
     """The best unit about the subject that speaks of the aspect; one about the subject alone beats one
     that sets it against the other subject ("Unlike X, Y ...")."""
-    matching = [u for u in candidates if about(subject, u.evidence) and covers(words, u.evidence.terms)]
+    matching = [u for u in candidates if about(subject, u.evidence) and speaks_of(words, named, u.evidence)
+                and not u.features["absent"] and not u.features["class_conflict"] and u.score >= CELL_SCORE]
     return max(matching, key=lambda u: (not any(about(o, u.evidence) for o in others), u.score), default=None)
 
 
@@ -51,16 +74,18 @@ def compare(question: Question, find: FindUnits) -> list[Row]:
     Without any aspect (none named, no glossary), one "overview" row holds the best unit about each subject.
     """
     rows: list[Row] = []
-    for aspect, words in aspects_of(question).items():
+    aspects = aspects_of(question)
+    named = not glossary().aspects or set(aspects) != set(glossary().aspects)
+    for aspect, words in aspects.items():
         if not words:
             continue
-        cells = [_best(s, [o for o in question.subjects if o != s], words, find(f"{s} {aspect} {' '.join(words)}"))
-                 for s in question.subjects]
+        cells = [_best(s, [o for o in question.subjects if o != s], words, named,
+                       find(f"{s} {aspect} {' '.join(words)}")) for s in question.subjects]
         if any(cells):
             rows.append((aspect, cells))
-    if not rows:
-        cells = [max((u for u in find(f"{s} {question.text}") if about(s, u.evidence)), key=lambda u: u.score,
-                     default=None) for s in question.subjects]
+    if not aspects:  # nothing to compare on (no aspect named, no glossary): the best unit about each subject
+        cells = [max((u for u in find(f"{s} {question.text}") if about(s, u.evidence) and u.score >= CELL_SCORE),
+                     key=lambda u: u.score, default=None) for s in question.subjects]
         rows.append((OVERVIEW, cells))
     # A table needs at least one aspect the corpus covers for every subject; otherwise it compares nothing,
     # and the question is answered (or refused) like any other.

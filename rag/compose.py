@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from rag.decide import Decision
 from rag.question import Question
 from rag.retrieve import Evidence
 from rag.score import ScoredUnit
-from rag.terms import covers, tokenize
+from rag.terms import covers, says_absent, tokenize
 from rag.types import Answer, Citation, ComparisonTable, Passage, TableCell, TableRow
 
 REFUSAL = "The corpus does not answer this question."
@@ -96,7 +98,8 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
         out.append(unit)
         if unit.text.rstrip().endswith((":", "：")):
             # The first sentence of each item: a list stays a list, not every item's explanation.
-            items = [u for u in read_on(unit, 4 * list_items) if u.metadata.get("line_start", True)][:list_items]
+            items = [u for u in read_on(unit, 4 * list_items)
+                     if u.metadata.get("line_start", True) and u.terms][:list_items]
             for item in items:
                 size = _words(_item_label(item.text))
                 if len(out) > 2 and words + size > max_words:
@@ -111,13 +114,24 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
     return list(unique.values())
 
 
+def completed(unit: Evidence, read_on: ReadOn, list_items: int, max_words: int) -> Evidence:
+    """The unit as an answer would quote it: with the list items or the sentence it introduces, so that
+    "...in two groups:" is judged by its groups."""
+    parts = with_continuations([unit], read_on, list_items, max_words)
+    if len(parts) == 1:
+        return unit
+    text = " ".join([unit.text, *(render(p, as_item=True) for p in parts[1:])])
+    return replace(unit, text=text, terms=unit.terms.union(*(p.terms for p in parts[1:])))
+
+
 def yes_no_lead(question: Question, unit: Evidence) -> str:
     """'Yes.' or 'No.' only when the deciding sentence itself affirms or negates what was asked."""
     asked = [t for t in question.focus if not set(tokenize(" ".join(question.visa_classes))) & set(t.forms)]
     if not asked:
         return ""
     found = [t for t in asked if covers(t.forms, unit.terms)]
-    if len(found) < max(1, (len(asked) + 1) // 2):
+    # The sentence must speak of nearly all that was asked, and state it: "the text does not say" decides nothing.
+    if len(found) < max(1, math.ceil(0.75 * len(asked))) or says_absent(unit.text):
         return ""
     negated = _negated_near(unit.text, found)
     if negated is None:

@@ -6,11 +6,11 @@ import time
 
 from kvisa.settings import Settings
 from rag.compare import compare
-from rag.compose import compose, compose_table
+from rag.compose import completed, compose, compose_table
 from rag.decide import Decision, decide
 from rag.question import Question, analyse, with_context
 from rag.retrieve import Evidence, Filters, HybridRetriever, Retrieved
-from rag.score import ScoredUnit, Scorer, answerability_features, score_units
+from rag.score import ScoredUnit, Scorer, score_units
 from rag.types import Answer
 
 
@@ -31,7 +31,7 @@ class ExtractiveAnswerer:
         answer = None
         if analysed.answer_type == "comparison":
             rows = compare(analysed, lambda q: self._find(analysed, q, retrieved, top_k, filters))
-            if rows and self._confident(rows):
+            if rows:  # every cell is a unit about its subject that speaks of the aspect (rag/compare.py)
                 answer = compose_table(analysed, rows)
         if answer is None:
             parts = analysed.parts or (analysed,)
@@ -52,22 +52,22 @@ class ExtractiveAnswerer:
     def candidates(self, question: Question, retrieved: Retrieved, top_k: int) -> list[ScoredUnit]:
         """Every candidate unit scored for the question, best first (also what the scorer is trained on)."""
         return score_units(question, retrieved.units, retrieved.query_vector, self.retriever.lexical.idf,
-                           self.scorer, top_k)
+                           self.scorer, top_k, self.complete)
 
     def decide(self, question: Question, retrieved: Retrieved, top_k: int) -> Decision:
         """Score the candidates for one question (or part) and decide whether and how to answer it."""
         return decide(question, self.candidates(question, retrieved, top_k), self.scorer, self.tuning)
 
-    def _confident(self, rows: list[tuple[str, list[ScoredUnit | None]]]) -> bool:
-        """A table is shown when its best complete row is as answerable as a plain answer must be."""
-        weakest = max(min(u.score for u in cells if u) for _, cells in rows if all(cells))
-        return self.scorer.answerability.probability(answerability_features(weakest)) >= self.scorer.threshold
-
     def _find(self, question: Question, query: str, retrieved: Retrieved, top_k: int,
               filters: Filters | None) -> list[ScoredUnit]:
         """Units for one cell of a comparison table: BM25 over the unit index, scored for the question."""
         units = self.retriever.lexical_units(query, self.tuning.unit_candidates, filters)
-        return score_units(question, units, retrieved.query_vector, self.retriever.lexical.idf, self.scorer, top_k)
+        return score_units(question, units, retrieved.query_vector, self.retriever.lexical.idf, self.scorer, top_k,
+                           self.complete)
+
+    def complete(self, unit: Evidence) -> Evidence:
+        """The unit as an answer would quote it (a list's introduction with its items)."""
+        return completed(unit, self.read_on, self.tuning.list_items, self.tuning.max_words)
 
     def read_on(self, unit: Evidence, n: int) -> list[Evidence]:
         following = self.retriever.lexical.following(unit, n, self.tuning.max_gap)

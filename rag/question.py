@@ -5,25 +5,35 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from rag.terms import glossary, tokenize
+from rag.terms import glossary, stem, tokenize
 
 # Expected answer types, recognised from English and Chinese question words. Order matters: the first
 # pattern that matches wins ("how long" is a duration before "how" is anything else).
 _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("reason", r"^\s*why\b|\bfor what (reason|purpose)\b|\bwhat (is|was|are|were) the (main )?(reason|purpose|aim|"
                r"goal|rationale|motivation|justification)s?\b|\bhow come\b|为什么|为何|原因|目的|理由|为啥"),
-    ("duration", r"\bhow long\b|\bfor how many (days|weeks|months|years)\b|\bhow many (days|weeks|months|years)\b"
-                 r"|\bwhat (is the )?(period|duration|length)\b|多久|多长时间|多长|几年|几个月|多少天|多少年|期限多"),
+    ("duration", r"\bhow long\b|\bhow much time\b|\bfor how many (days|weeks|months|years)\b"
+                 r"|\bhow many (days|weeks|months|years)\b|\bwhat (is the )?(period|duration|length)\b"
+                 r"|多久|多长时间|多长|几年|几个月|多少天|多少年|期限多"),
     ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
              r"month)\b|\bby when\b|\buntil when\b|\bsince when\b|\bwhen\b|什么时候|何时|哪天|哪一天|哪年|几月|几号"
              r"|什么日期|什么时间|哪一年|何日|\b(deadline|due date|start date|end date|expiry date)\b|截止"),
+    # "How much cheaper / did it grow": a difference, which may be a share or any amount, not only money.
+    ("quantity", r"\bhow much\s+(?:more|less|fewer|[a-z]{3,}er)\b|\bhow much\s+(?:[\w-]+\s+){0,10}?(?:grow|grew|grown|"
+                 r"rise|rose|risen|increased?|decreased?|fall|fell|fallen|drop|dropped|change|changed|differ)\b"
+                 r"|\bby how much\b"
+                 r"|多(?:了|出)多少|增长了?多少|减少了?多少|高(?:出)?多少|低多少"),
     ("percentage", r"\bwhat (percent|percentage|share|proportion|fraction)\b|\bhow many percent\b"
                    r"|百分之|比例|占比|比重"),
-    ("money", r"\bhow much\b|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
+    ("money", r"\bhow much\b(?=.*(?:\b(?:fee|fees|cost|costs|price|pay|paid|charge|charged|salary|wage|wages|"
+              r"money|earn|spend|spent|dollars?|fund|budget|tuition|afford|owe|worth)\b|[$€£¥]|元))"
+              r"|\bhow much (?:is|are|was|were) the\b"
+              r"|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
               r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
               r"|多少钱|费用|收费|工资|薪水|薪资|价格|金额"),
     ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|average|total|cap|"
                  r"limit|quota|threshold|rate|score|level)\b|最高|最低|上限|下限|平均"),
+    ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
     ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|几(个|项|类|种|条|次|名|位|家|所)"),
     ("organisation", r"\bwhich (agency|department|ministry|body|office|organi[sz]ation|authority|authorities|"
                      r"company|companies|court|government|institution)\b|哪个(部门|机构|单位)|什么(部门|机构)|哪些(部门|机构)"),
@@ -31,7 +41,8 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
                r"president|premier|people)\b|谁|哪位|什么人|哪些人"),
     ("place", r"^\s*where\b|\bwhich (country|countries|city|cities|state|place|province|region)\b|哪里|哪儿|在哪|"
               r"哪个国家|哪国"),
-    ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|\bwhat is meant by\b|\bdefin(e|ition)\b"
+    ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|^\s*what (is|are) (an? |the )?['\"‘“]"
+                   r"|\bwhat is meant by\b|\bdefin(e|ition)\b"
                    r"|\bmeaning of\b|什么是|是什么意思|指什么|含义|定义|是指什么|指的是什么"),
     ("list", r"\bwhat are the\b|\bwhich .{1,40}\b(are|were)\b|\blist\b|\bname the\b|\bwhat (kinds?|types?|"
              r"categories|groups|conditions|requirements|documents|steps|options|criteria)\b|哪些|哪几"),
@@ -66,6 +77,7 @@ class Term:
 
     text: str
     alternatives: tuple[str, ...]
+    borrowed: bool = False  # taken from the context (an earlier turn, the whole of a two-part question)
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -90,6 +102,12 @@ class Question:
     subjects: tuple[str, ...] = ()  # what a comparison compares
     aspects: tuple[str, ...] = ()  # what it compares them on ("sponsorship", "fees")
     counted: tuple[str, ...] = field(default_factory=tuple)  # "how many X": the stems of X
+    defined: str = ""  # the term a definition question asks about ("cap-subject" in "What does 'cap-subject' mean?")
+
+    @property
+    def chinese_terms(self) -> tuple[str, ...]:
+        """The question's own Chinese content words."""
+        return tuple(t.text for t in self.focus if re.match(r"[\u4e00-\u9fff]{2}", t.text))
 
     @property
     def search_text(self) -> str:
@@ -119,13 +137,34 @@ def document_numbers(text: str) -> frozenset[str]:
     return frozenset(numbers)
 
 
+# A question without a question word ("K visa fee?", "Q&A date?") asks for the kind of thing its last such
+# noun names; "what is the effective date" likewise names a date.
+_NOUN_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+    ("date", r"\b(?:date|day|deadline|start|starts|begin|begins|end|ends|expiry|expires|effective)\b"),
+    ("money", r"\b(?:fee|fees|cost|costs|price|salary|wage|wages|pay|payment|charge)\b"),
+    ("duration", r"\b(?:how long|duration|period|length|validity|processing time|time limit)\b"),
+    ("count", r"\b(?:number|count|quota|cap)\b"),
+))
+_WHAT_IS_THE_DATE = re.compile(r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}(?:date|deadline)s?\b", re.IGNORECASE)
+
+
+def _noun_type(text: str) -> str | None:
+    found = [(match.start(), name) for name, pattern in _NOUN_TYPES for match in pattern.finditer(text)]
+    return max(found)[1] if found else None
+
+
 def answer_type(text: str) -> str:
     """The kind of answer a question asks for; "other" when its words do not say."""
     if _COMPARISON.search(text) and len(comparison_subjects(text)) >= 2:
         return "comparison"
     if _YES_NO.search(text) and not re.match(r"^\s*(what|which|who|when|where|why|how)\b", text, re.IGNORECASE):
         return "yes_no"
+    if _WHAT_IS_THE_DATE.search(text):
+        return "date"
     typed = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
+    if typed == "other" and not _ASKS.search(text):
+        typed = _noun_type(text) or typed
     if typed in ("other", "list") and _SHORT_WHAT_IS.match(text) and len(tokenize(text, precise=True)) <= 3:
         return "definition"
     return typed
@@ -189,6 +228,14 @@ _NOMINAL_WH = re.compile(r"^\s*(?:(?:and|so|but|also)\s+)?(?:what|which)\s+(?!(?
                          r"|\bhow (?:many|much)\s+([\w-]+(?:\s+[\w-]+){0,2})", re.IGNORECASE)
 
 
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten several few many".split())
+# Nouns that only say "some things of a kind" ("which groups", "what kinds"): the answer names the members,
+# rarely the container word, so such a noun is not the attribute a unit must state.
+_CONTAINER_NOUNS = frozenset(stem(w) for w in """group groups type types kind kinds sort sorts category categories
+    way ways thing things example examples form forms part parts option options item items aspect aspects
+    area areas field fields member members detail details""".split())
+
+
 def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:
     """The noun a "what X / which X / what is the X / how many X" question asks about, skipping visa-class
     names ("What is the K visa fee?" -> fee). Other questions ask about their whole focus, not one noun."""
@@ -198,7 +245,8 @@ def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> T
     group = next(i for i, g in enumerate(match.groups()) if g)
     phrase = match.groups()[group]
     class_tokens = {t for c in classes for t in tokenize(c)} | set(tokenize("visa"))
-    tokens = [t for t in tokenize(phrase, precise=True) if t not in class_tokens and not t.isdigit()]
+    tokens = [t for t in tokenize(phrase, precise=True) if t not in class_tokens and not t.isdigit()
+              and t not in _NUMBER_WORDS]
     if not tokens:
         return None
     # "Which agency runs ...", "how many workers ...": the noun comes first. "What is the K visa application
@@ -207,10 +255,12 @@ def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> T
         # "How much does it cost": the verb is what is asked (an amount), not a thing named.
         if re.match(r"(?:does|do|did|is|are|was|were|will|would|can|could|should)\b", phrase, re.IGNORECASE):
             return None
-        return next((t for t in focus if t.text == tokens[0]), None)
-    before = re.split(r"\s(?:of|for|to|in|on|under|about)\s", f" {phrase} ")[0]
-    head_tokens = [t for t in tokenize(before, precise=True) if t in tokens] or tokens
-    head = head_tokens[-1]
+        head = tokens[0]
+    else:
+        before = re.split(r"\s(?:of|for|to|in|on|under|about)\s", f" {phrase} ")[0]
+        head = ([t for t in tokenize(before, precise=True) if t in tokens] or tokens)[-1]
+    if head in _CONTAINER_NOUNS:
+        return None
     return next((t for t in focus if t.text == head), None)
 
 
@@ -248,6 +298,25 @@ def identifiers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in found if t not in classes))
 
 
+_QUOTED = re.compile(r"['\"‘’“”「『《]([^'\"‘’“”」』》]{2,60})['\"‘’“”」』》]")
+_DEFINED = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:meant by\s+)?(?:an?\s+|the\s+)?(.+?)"
+                      r"(?:\s+(?:for|in|under|according to|on)\s+.*)?\s*[?？]*\s*$"
+                      r"|^\s*what\s+(?:does|do)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:mean|stand for)\b"
+                      r"|\bdefin(?:e|ition of)\s+(?:an?\s+|the\s+)?(.+?)\s*[?？.]*\s*$"
+                      r"|什么是(.+?)[？?]*$|^(.+?)是(?:什么|指什么|什么意思)", re.IGNORECASE)
+
+
+def defined_term(text: str) -> str:
+    """The term a definition question asks about: a quoted term, else the phrase after "what is"."""
+    quoted = _QUOTED.search(text)
+    if quoted:
+        return quoted.group(1).strip()
+    match = _DEFINED.search(text.strip())
+    term = next((g for g in match.groups() if g), "") if match else ""
+    term = re.sub(r"^(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?['’]s\s+)", "", term.strip(" ?？"))  # "China's Q1 visa"
+    return term if len(term.split()) <= 5 else ""
+
+
 def _counted(text: str) -> tuple[str, ...]:
     """'How many X': the words of X that name what is counted (not a visa class)."""
     match = re.search(r"\bhow many\s+([\w-]+(?:\s+[\w-]+)?)", text, re.IGNORECASE)
@@ -277,6 +346,7 @@ def analyse(text: str, *, split: bool = True) -> Question:
         subjects=comparison_subjects(text) if kind == "comparison" else (),
         aspects=comparison_aspects(text) if kind == "comparison" else (),
         counted=_counted(text),
+        defined=defined_term(text) if kind == "definition" else "",
     )
 
 
@@ -290,7 +360,8 @@ def with_context(question: Question, context: str) -> Question:
     content terms after its own, so it is still about the same thing. A self-contained one is kept."""
     if len(question.focus) >= 3 and question.visa_classes:
         return question
-    borrowed = tuple(t for t in _terms(context) if t not in question.focus)
+    own = {t.text for t in question.focus}
+    borrowed = tuple(replace(t, borrowed=True) for t in _terms(context) if t.text not in own)
     return replace(question, focus=question.focus + borrowed,
                    visa_classes=question.visa_classes or visa_classes(context),
                    document_numbers=question.document_numbers or document_numbers(context))

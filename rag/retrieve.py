@@ -14,7 +14,7 @@ from ingest.embedding import Embedder
 from ingest.pipeline import index_generation
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
-from rag.terms import expand_terms, tokenize
+from rag.terms import expand_terms, glossed, tokenize
 from rag.types import Passage
 
 
@@ -216,7 +216,7 @@ class HybridRetriever:
                  query_vector: np.ndarray | None = None) -> tuple[list[Passage], np.ndarray]:
         """The top_k passages for a query, fused from both retrievers, and the query's embedding."""
         filters = filters or Filters()
-        vector = self.embedder.encode_query(query) if query_vector is None else query_vector
+        vector = self.embedder.encode_query(glossed(query)) if query_vector is None else query_vector
         lexical = self.lexical
         n = self.tuning.candidates
         dense = self.store.query_chunks(vector, n, filters.chroma_where())
@@ -240,7 +240,7 @@ class HybridRetriever:
         """The evidence units of `passages`, plus the unit index's dense and BM25 hits for `unit_query`
         (one part of a two-part question searches units again, within the same passages)."""
         filters = filters or Filters()
-        vector = self.embedder.encode_query(unit_query) if vector is None else vector
+        vector = self.embedder.encode_query(glossed(unit_query)) if vector is None else vector
         lexical = self.lexical
         n = self.tuning.unit_candidates
         where = {"doc_id": filters.doc_id} if filters.doc_id else None

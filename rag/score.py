@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 
 from rag.question import Question, Term, named_things, names_conflict, visa_classes
 from rag.retrieve import Evidence
-from rag.terms import covers, tokenize
+from rag.terms import covers, says_absent, tokenize
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -38,9 +39,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "count": re.compile(rf"\b\d[\d,.]*\b|\b{_NUMBER_WORD}\b|{_CN_NUMBER}\s*(?:个|项|类|种|条|次|名|位|家|所|人)",
                         re.IGNORECASE),
     "person": re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.|[A-Z][a-z]+))+\b|\b(?:president|premier|minister|secretary|"
-                         r"director|governor|officials?|people|persons|individuals|graduates|workers|employees|"
-                         r"employers|applicants|holders|students|researchers|professionals|nationals|citizens|"
-                         r"foreigners|talents?|anyone|those who)\b|总理|主席|部长|人员|人才|者(?=[，。、])|的人"),
+                         r"director|governor|officials?|officers?|people|persons?|individuals?|graduates?|workers?|employees?|"
+                         r"employers?|applicants?|holders?|students?|researchers?|professionals?|nationals?|"
+                         r"citizens?|foreigners?|spouses?|petitioners?|sponsors?|beneficiar(?:y|ies)|talents?|"
+                         r"anyone|those who)\b|总理|主席|部长|人员|人才|者(?=[，。、])|的人"),
     "organisation": re.compile(r"\b(?:[A-Z][a-z]+\s+)*(?:Department|Ministry|Agency|Administration|Council|Office|"
                                r"Service|Services|Bureau|Commission|Court|Congress|Government|University|Bank)\b"
                                r"|\b[A-Z]{2,}\b|部|局|院|委员会|政府|机构|署|大学"),
@@ -57,6 +59,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"
                        r"categories|types|groups)\b"),
 }
+# A date names a day ("September 21, 2025", "2025-09-21", "8月14日"), not only a year or a fiscal year.
+_DAY = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19|20)\d\d-\d\d-\d\d\b"
+                  r"|\d{1,2}月\d{1,2}日", re.IGNORECASE)
 # Types whose shape must be present for a unit to answer; the others only raise a unit's score.
 REQUIRED_SHAPES = frozenset({"date", "duration", "money", "percentage", "count", "quantity", "person", "organisation",
                              "place"})
@@ -67,12 +72,12 @@ _NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't
 # lowered the cross-validated AUC of answerability below that of the best unit's own score: the
 # answerability step calibrates that score (cross_validation.answerability_auc in rag/scorer.json).
 ANSWERABILITY_FEATURES = ("best",)
-FEATURES = ("best", "gap", "best_coverage", "best_similarity", "missing_focus", "missing_attribute",
-                          "rarest_in_best", "required_type", "eligible_share", "has_attribute", "identifiers_missing",
-                          "zh", "zh_best", "zh_best_coverage", "best_typed", "best_context_coverage")
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
-            "zh_coverage")
+            "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",
+            "context_gap", "specific", "zh_characters")
+# Features that place a unit among the other candidates for the same question (0 for the best of them).
+_RELATIVE = {"similarity_gap": "similarity", "coverage_gap": "coverage", "context_gap": "context_coverage"}
 
 
 @dataclass
@@ -171,6 +176,49 @@ def classes_of(evidence: Evidence) -> frozenset[str]:
     return frozenset()
 
 
+def defines(term: str, text: str) -> bool:
+    """Does the text define the term: "X is / means / refers to", "X: ...", "X (...)", "called X",
+    "... (the "X")", "X是 / 指"? A text that merely mentions X does not."""
+    if not term:
+        return True
+    if term.isupper() and term.isalpha() and _spells(term, text):  # "NPRM": "notice of proposed rulemaking"
+        return True
+    bare = re.sub(r"\s*(?:visas?|签证)$", "", term, flags=re.IGNORECASE) or term  # "Q1 visa" defined as "| Q1 |"
+    if bare != term and re.search(rf"\|\s*{re.escape(bare)}\s*\|", text):
+        return True
+    name = re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"
+    return bool(re.search(
+        rf"(?<!\w){name}\W{{0,3}}\s*(?:is|are|was|means?|meaning|refers?|stands?|denotes|[:：—–(（]|是|指|即)"
+        rf"|(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
+        rf"|[(（]\W{{0,2}}(?:the\s+)?\W{{0,2}}{name}\W{{0,2}}[)）]", text, re.IGNORECASE))
+
+
+_FUNCTION_WORDS = frozenset(("of", "and", "the", "for", "on", "to", "in", "a", "an"))
+
+
+def _spells(acronym: str, text: str) -> bool:
+    """Do consecutive words of the text (function words aside) spell the acronym, one initial each? The last
+    word may give the last letters too ("notice of proposed rulemaking" spells NPRM); one word never does."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", text) if w.lower() not in _FUNCTION_WORDS]
+    letters = acronym.lower()
+    for i in range(len(words)):
+        for n in range(2, len(letters) + 1):  # n words: n - 1 initials, then the rest from the last word
+            run = words[i : i + n]
+            if len(run) == n and all(w[0] == c for w, c in zip(run, letters, strict=False)) \
+                    and _in_order(letters[n - 1 :], run[-1]):
+                return True
+    return False
+
+
+def _in_order(letters: str, word: str) -> bool:
+    position = 0
+    for letter in letters:
+        position = word.find(letter, position) + 1
+        if not position:
+            return False
+    return True
+
+
 def has_shape(answer_type: str, text: str, counted: tuple[str, ...] = ()) -> bool:
     """Does the text hold the kind of thing asked for? For "how many X", a number must count X."""
     shape = SHAPES.get(answer_type)
@@ -217,6 +265,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
     typed = has_shape(question.answer_type, unit_shape_text(evidence), question.counted)
     if question.answer_type not in REQUIRED_SHAPES and question.answer_type in SHAPES:
         typed = bool(SHAPES[question.answer_type].search(evidence.text))
+    if question.defined:  # a definition is of the asked term, in the unit or in the title it sits under
+        typed = defines(question.defined, evidence.text) or defines(question.defined, evidence.passage.title)
     named = bool(question.document_numbers & set(tokenize(evidence.passage.title)))
     return {
         "similarity": float(evidence.vector @ query_vector) if evidence.vector.size else 0.0,
@@ -238,7 +288,27 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "zh_similarity": float(evidence.vector @ query_vector) if question.language == "zh" and evidence.vector.size
         else 0.0,
         "zh_coverage": coverage if question.language == "zh" else 0.0,
+        # "The notice does not specify the fee" is about the fee but does not give it; for a yes/no question
+        # such a sentence may be the answer.
+        "absent": float(question.answer_type != "yes_no" and says_absent(evidence.text)),
+        "lead_in": float(evidence.text.rstrip().endswith((":", "："))),
+        "specific": float(typed and (question.answer_type != "date" or bool(_DAY.search(evidence.text)))),
+        # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
+        "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
     }, classes
+
+
+def _character_pairs(question: Question, text: str) -> float:
+    """Share of the Chinese question's content character pairs found in the text; 0 for English questions."""
+    pairs = {t[i : i + 2] for t in question.chinese_terms for i in range(len(t) - 1)}
+    return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
+
+
+def _add_relative(features: list[dict[str, float]]) -> None:
+    for name, base in _RELATIVE.items():
+        top = max((f[base] for f in features), default=0.0)
+        for f in features:
+            f[name] = f[base] - top
 
 
 def _identifiers_found(question: Question, words: frozenset[str]) -> float:
@@ -248,19 +318,27 @@ def _identifiers_found(question: Question, words: frozenset[str]) -> float:
     return sum(1 for t in question.identifiers if t in words) / len(question.identifiers)
 
 
+# A term borrowed from the context (an earlier turn) counts half: the question's own words say what is asked.
+# On train (two-part questions) 1, 0.5 and 0.25 tie; 0.5 puts a follow-up's answer first.
+BORROWED_WEIGHT = 0.5
+
+
 def term_weights(question: Question, idf) -> dict[str, float]:
     """Each focus term weighted by its rarity in the index (its rarest alternative)."""
-    return {t.text: max(idf(form) for form in t.forms) for t in question.focus}
+    return {t.text: max(idf(form) for form in t.forms) * (BORROWED_WEIGHT if t.borrowed else 1.0)
+            for t in question.focus}
 
 
 def score_units(question: Question, units: list[Evidence], query_vector: np.ndarray, idf, scorer: Scorer,
-                top_k: int) -> list[ScoredUnit]:
-    """Every candidate unit scored for the question, best first."""
+                top_k: int, complete: Callable[[Evidence], Evidence] | None = None) -> list[ScoredUnit]:
+    """Every candidate unit scored for the question, best first. `complete` gives the unit as an answer
+    would quote it (a list's introduction with its items), which is what the features describe."""
     weights = term_weights(question, idf)
-    scored = []
-    for evidence in units:
-        features, classes = features_of(question, evidence, query_vector, weights, top_k)
-        scored.append(ScoredUnit(evidence, features, scorer.probability(features), classes))
+    described = [features_of(question, complete(evidence) if complete else evidence, query_vector, weights, top_k)
+                 for evidence in units]
+    _add_relative([features for features, _ in described])
+    scored = [ScoredUnit(evidence, features, scorer.probability(features), classes)
+              for evidence, (features, classes) in zip(units, described, strict=True)]
     return sorted(scored, key=lambda s: s.score, reverse=True)
 
 

@@ -1,4 +1,5 @@
-"""Terms: one tokenizer and one stemmer for English and Chinese, and the optional user glossary."""
+"""Terms: one tokenizer and one stemmer for English and Chinese, the optional user glossary, and the one
+detector of text that says information is absent."""
 
 from __future__ import annotations
 
@@ -142,6 +143,51 @@ def expand_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tokens + tuple(alt for token in tokens for alt in _glossary.alternatives(token))
 
 
+def glossed(text: str) -> str:
+    """A Chinese text followed by the glossary's English for its words, so the English-only embedding model
+    sees what it is about; other texts are returned unchanged."""
+    if not _CJK.search(text):
+        return text
+    english = dict.fromkeys(w for t in tokenize(text, precise=True) for w in _glossary.translations.get(t, "").split())
+    return f"{text} {' '.join(english)}" if english else text
+
+
 def covers(alternatives: tuple[str, ...], words: frozenset[str]) -> bool:
     """True when any alternative of a term is among `words`, exactly or by stem."""
-    return any(term in words or any(same_stem(term, w) for w in words) for term in alternatives)
+    if not words:
+        return False
+    by_prefix = _by_prefix(words)
+    return any(term in words or any(same_stem(term, w) for w in by_prefix.get(term[:4], ())) for term in alternatives)
+
+
+@lru_cache(maxsize=4096)
+def _by_prefix(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The words grouped by their first four characters: two words of the same stem share them (same_stem
+    asks for a common prefix of at least four), so only those are compared."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:4], []).append(word)
+    return {prefix: tuple(group) for prefix, group in groups.items()}
+
+
+# A text that says what it does not say: "the notice does not specify the fee", "no details are given",
+# "该文件未说明费用". General ways of disclaiming, in English and Chinese; no document's own wording.
+_ABSENCE = re.compile(
+    r"\b(?:do(?:es)?|did)\s+not\s+(?:\w+\s+)?(?:say|state|specify|define|give|list|mention|provide|include|contain|"
+    r"explain|disclose|answer|tell|set out|spell out|indicate|show|cover|address)\b"
+    r"|\b(?:doesn't|don't|didn't)\s+(?:say|state|specify|define|give|list|mention|provide|include|contain|explain)\b"
+    r"|\b(?:cannot|can't|could not|is unable to|are unable to)\s+(?:say|tell|answer|confirm|provide|give|determine)\b"
+    r"|\bno (?:information|answer|mention|details?|data|figures?)\b|^\W*no\s+(?!one\b|longer\b|later\b|more\b)[a-z]"
+    r"|^\W*(?:missing|not available|unavailable|unknown)\b"
+    r"|\bnot (?:mentioned|stated|specified|provided|given|available|included|disclosed|published|known|defined)\b"
+    r"|\b(?:is|are|was|were) (?:missing|unknown|unavailable|not available)\b"
+    r"|没有(?:提到|提及|说明|写明|规定|给出|答案|相关信息)|未(?:提及|说明|提供|写明|规定|载明|列明|给出|公布|保存)"
+    r"|并未|无法(?:回答|提供|说明|确定)|不详",
+    re.IGNORECASE,
+)
+
+
+def says_absent(text: str) -> bool:
+    """Does the text say that some information is not given (rather than state it)?"""
+    return bool(_ABSENCE.search(text))
+

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.sentences import split_sentences
-from rag.terms import covers, tokenize
+from rag.terms import covers, says_absent, tokenize
 from rag.types import Passage
 
 # Calibrated on the dev gold set with eval/calibrate_support.py (numbers in that script's docstring):
@@ -20,14 +20,6 @@ _MARKER = re.compile(r"\s*\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # A sentence saying the passages do not answer: allowed without a citation, it asserts no fact.
-_ABSENCE = re.compile(
-    r"\b(?:passages?|sources?|context|documents?|corpus|text)\b.{0,40}?\b(?:do(?:es)?\s+not|don't|doesn't|"
-    r"cannot|can't)\s+(?:answer|say|mention|contain|provide|specify|state|include|give)"
-    r"|\bno (?:information|answer|mention)\b|\bnot (?:mentioned|stated|specified|provided|given) in\b"
-    r"|没有(?:提到|提及|说明|答案|相关信息)|未(?:提及|说明|提供)|无法回答",
-    re.IGNORECASE,
-)
-
 
 @dataclass
 class CheckedSentence:
@@ -84,7 +76,7 @@ def strip_markers(sentence: str) -> str:
 
 
 def is_absence(sentence: str) -> bool:
-    return bool(_ABSENCE.search(sentence))
+    return says_absent(sentence)
 
 
 def answer_sentences(text: str) -> list[str]:

@@ -15,10 +15,12 @@ from tests.conftest import GOLD_DEV, corpus_text
 
 GOLD = {item["id"]: item for item in map(json.loads, GOLD_DEV.read_text(encoding="utf-8").splitlines())}
 # A dozen answerable items across all eight documents and both languages.
-# The answerer before issue 11 was tuned on these dev items; the fitted one (train split only) misses two of
+# The answerer before issue 11 was tuned on these dev items; the fitted one (train split only) misses four of
 # them. Strict xfails keep them in view; the regression gate on the test split is what measures quality.
 _REGRESSED = pytest.mark.xfail(strict=True, reason="issue 11: missed since the answerer is fitted on train only")
-ANSWERABLE = ["dev-002", "dev-004", "dev-010", "dev-011", "dev-016",
+ANSWERABLE = ["dev-002", "dev-004", "dev-010",
+              pytest.param("dev-011", marks=_REGRESSED),  # yes/no: quotes the renewal sentence, not "one-time"
+              pytest.param("dev-016", marks=_REGRESSED),  # the right date ranks first, just under the threshold
               pytest.param("dev-020", marks=_REGRESSED),  # list items shown by their labels: "DOD", not its expansion
               "dev-022", "dev-023", "dev-025", "dev-030", "dev-038",
               pytest.param("dev-039", marks=_REGRESSED)]  # cross-document date question refused
@@ -116,3 +118,24 @@ def test_signals_read_from_the_question() -> None:
     two = analyse("When was the decree signed and when does it take effect?")
     assert [p.answer_type for p in two.parts] == ["date", "date"]
     assert analyse("What is the K visa application fee?").attribute.text == "fee"
+
+
+def test_the_difference_between_the_two_programs_is_a_table_with_a_citation_per_cell(assistant: Assistant) -> None:
+    from tests.rag.test_question_styles import _in_passage
+
+    answer = assistant.ask("What is the difference between the K visa and the H-1B visa?")
+    assert not answer.refused, answer.text
+    assert answer.table is not None, answer.text
+    assert answer.table.columns == ["aspect", "K visa", "H-1B"]
+    by_n = {c.n: c for c in answer.citations}
+    complete = [row for row in answer.table.rows if all(cell.n for cell in row.cells)]
+    assert complete, answer.full_text  # at least one aspect the corpus covers for both programs
+    for row in answer.table.rows:
+        for cell in row.cells:
+            if cell.n is None:
+                assert cell.text == "not stated", row
+            else:
+                assert _in_passage(cell.text, by_n[cell.n].text), f"{cell.text!r} not in [{cell.n}]"
+    for citation in answer.citations:
+        assert corpus_text(citation.doc_id)[citation.start : citation.end] == citation.text
+

@@ -186,7 +186,6 @@ def test_list_question_gets_every_item(assistant: Assistant, texts: dict[str, st
           "a membership form signed by a parent")
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (answers one part of two)")
 def test_two_part_question_answers_each_part(assistant: Assistant, texts: dict[str, str]) -> None:
     answer = assistant.ask("How much does the Green Card cost and who can apply for it?")
     check(answer, texts, "45 euros", "anyone aged 16 or over")
@@ -222,8 +221,8 @@ def _in_passage(cell: str, passage: str) -> bool:
     return any(row[0] == normalize(label) and {normalize(v) for v in values} <= set(row[1:]) for row in rows)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (the table's weakest cell scores under the "
-                                                       "refusal threshold, so a plain answer is given)")
+@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (both fees sit in one table row whose subjects are "
+                                                       "column headers, so the row is quoted as a plain answer)")
 def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str, str]) -> None:
     question = "What is the difference between the Blue Card and the Green Card on fees and eligibility?"
     answer = assistant.ask(question)

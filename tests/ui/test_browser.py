@@ -196,7 +196,7 @@ def test_documents_tab_adds_a_web_page(writable_app, offline_page, local_site):
 def test_settings_offer_available_backends_and_set_the_number_of_passages(chat_app, gold, offline_page):
     from rag.assistant import get_assistant
 
-    question = gold["dev-016"]["question"]
+    question = gold["dev-002"]["question"]  # a two-part question: each part cites its own passage
     assert len(get_assistant(chat_app.settings).ask(question).citations) > 1, "needs several sources by default"
     page, remote = offline_page
     _open(page, chat_app.url)

@@ -1,0 +1,55 @@
+"""Question analysis on made-up questions: the kind of answer asked for, and the thing asked about."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.question import analyse, answer_type, defined_term
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # "How much" is a price only when money is in view; a difference may be a share or any amount.
+    ("How much is the parking permit?", "money"),
+    ("How much does a season ticket cost?", "money"),
+    ("How much cheaper is the student rate?", "quantity"),
+    ("By how much did ridership grow between 2010 and 2020?", "quantity"),
+    ("How much did the share of electric buses grow since 2015?", "quantity"),
+    ("How much can a volunteer work each week?", "quantity"),
+    ("How much time does an applicant have to appeal?", "duration"),
+    # A question without a question word asks for what its noun names.
+    ("Parking permit fee?", "money"),
+    ("Museum pass start?", "date"),
+    ("Library card period of validity?", "duration"),
+    ("What is the effective date of the bylaw?", "date"),
+    ("What is a 'reading room pass'?", "definition"),
+])
+def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
+    assert analyse("Which groups can apply for the museum pass?").attribute is None
+    assert analyse("What two kinds of pass does the city offer?").attribute is None
+    documents = analyse("What two documents must an applicant bring?").attribute
+    assert documents is not None and documents.text == "document"
+    fee = analyse("What is the parking permit fee?").attribute
+    assert fee is not None and fee.text == "fee"
+
+
+@pytest.mark.parametrize(("question", "term"), [
+    ("What is a 'reading room pass'?", "reading room pass"),
+    ("What does NPRM stand for?", "NPRM"),
+    ("What is the Blue Card?", "Blue Card"),
+    ("What is Larkhaven's Green Card?", "Green Card"),
+    ("What does late charge mean for library users?", "late charge"),
+    ("什么是绿卡？", "绿卡"),
+])
+def test_the_term_a_definition_question_asks_about(question: str, term: str) -> None:
+    assert defined_term(question) == term
+
+
+def test_terms_borrowed_from_the_context_are_marked() -> None:
+    question = analyse("How much does the Green Card cost and who can apply for it?")
+    second = question.parts[1]
+    assert not any(t.borrowed for t in second.focus if t.text == "apply")
+    assert any(t.borrowed and t.text == "green" for t in second.focus)

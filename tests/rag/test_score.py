@@ -1,0 +1,42 @@
+"""Unit-level language signals the scorer and the decision use, on made-up sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.score import defines
+from rag.terms import says_absent
+
+
+@pytest.mark.parametrize(("text", "absent"), [
+    ("The notice does not specify the replacement fee.", True),
+    ("No details are given on processing times.", True),
+    ("No numeric age limit or age range.", True),
+    ("The bylaw cannot say how many passes were sold.", True),
+    ("该文件未说明费用。", True),
+    ("The Green Card does not require proof of residence.", False),  # a fact, stated
+    ("No. The council kept the fee at 18 euros.", False),  # an answer that begins with "No."
+    ("No later than 30 days after the visit.", False),
+    ("The fee is 45 euros a year.", False),
+])
+def test_a_text_that_says_what_it_does_not_say(text: str, absent: bool) -> None:
+    assert says_absent(text) is absent
+
+
+@pytest.mark.parametrize(("term", "text", "defined"), [
+    ("Blue Card", "The Blue Card is a membership of the city library.", True),
+    ("late charge", "A late charge: 20 cents a day per item.", True),
+    ("J-Pass", 'The fast track, called "J-Pass", skips the waiting list.', True),
+    ("reading room pass", 'Visitors receive a day ticket (the "reading room pass").', True),
+    ("NPRM", "Action: notice of proposed rulemaking.", True),  # an acronym spelled out
+    ("Q1 visa", "| (8) | Q1 | Family members who come to live with relatives |", True),  # a row of a visa table
+    ("Blue Card", "Holders of a Blue Card may borrow 15 items.", False),  # mentioned, not defined
+    ("RIN", "Regulation text follows.", False),  # one word never spells an acronym
+])
+def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
+    assert defines(term, text) is defined
+
+
+def test_a_heading_like_missing_says_absent() -> None:
+    assert says_absent("Missing: the end of the answer about fees.")
+    assert not says_absent("The missing pages were found in 2019.")
