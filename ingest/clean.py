@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from ingest.guard import neutralise_markers
+
 # Phrases of sales copy. A line is an advertisement when it reads like sales copy *and* is about
 # something the rest of the document never mentions; neither signal alone is enough, because news
 # and policy texts quote "preferred" or "leading" in passing.
@@ -114,4 +116,4 @@ def clean_text(text: str, rebuild: Callable[[str], str] | None = None) -> str:
     that happens to start like furniture ("Copyright law...") is judged as part of its paragraph.
     """
     text = normalise(text)
-    return remove_boilerplate(rebuild(text) if rebuild else text)
+    return neutralise_markers(remove_boilerplate(rebuild(text) if rebuild else text))

@@ -51,6 +51,7 @@ class Unit:
     tokens: int = 0
     header: str = ""  # for a table row: its table's header line
     line_start: bool = True  # first unit of its line (a list item or paragraph may hold several)
+    instruction: bool = False  # speaks to a model ("ignore previous instructions"): never evidence or prompt
 
 
 @dataclass
@@ -84,4 +85,7 @@ class Chunk:
         }
         if self.page:
             meta["page"] = self.page
+        withheld = [f"{u.start - self.start}-{u.end - self.start}" for u in self.units if u.instruction]
+        if withheld:  # offsets in the chunk's text of units that speak to a model, kept out of prompts
+            meta["withheld"] = ";".join(withheld)
         return meta

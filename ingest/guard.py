@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from ingest.documents import Chunk
 
 # What kvisa's own citation markers look like, and the other bracketed-number forms a reader or a model
 # could take for one: [1], [12], [^1] (a Markdown footnote), 【1】, ［1］. Inside a document they become
@@ -39,3 +42,16 @@ def neutralise_markers(text: str) -> str:
 def is_instruction(text: str) -> bool:
     """Does the text speak to an assistant or a model, as a planted prompt would?"""
     return bool(_INSTRUCTION.search(text))
+
+
+def flag_instructions(chunks: Iterable[Chunk]) -> int:
+    """Mark the units that speak to a model; the number of such places in the document (a unit repeated
+    by chunk overlap counts once)."""
+    flagged = set()
+    for chunk in chunks:
+        for unit in chunk.units:
+            unit.instruction = is_instruction(unit.text)
+            if unit.instruction:
+                flagged.add(unit.start)
+    return len(flagged)
+

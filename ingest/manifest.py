@@ -21,6 +21,7 @@ class ManifestEntry:
     source: str
     source_url: str = ""
     jurisdiction: str = ""
+    flagged: int = 0  # units that speak to a model ("ignore previous instructions"), kept out of answers
 
 
 class Manifest:

@@ -12,6 +12,7 @@ import numpy as np
 from ingest.chunking import Chunker
 from ingest.documents import Chunk, Document, IngestError
 from ingest.embedding import get_embedder
+from ingest.guard import flag_instructions
 from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
 from ingest.manifest import Manifest, ManifestEntry
 from ingest.store import ChunkStore, open_store
@@ -70,7 +71,7 @@ def reconcile(store: ChunkStore, manifest: Manifest) -> int:
 
 
 # Bump when chunking or stored metadata change, so existing indexes are rebuilt on the next ingest.
-PIPELINE_VERSION = 4
+PIPELINE_VERSION = 5
 
 
 class Indexer:
@@ -96,10 +97,11 @@ class Indexer:
         embedder = get_embedder(self.settings.embed_model, self.settings.embed_batch_size)
         chunker = Chunker(embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap)
         planned = [(doc, chunker.run(doc)) for doc in docs]
+        flagged = {doc.doc_id: flag_instructions(chunks) for doc, chunks in planned}
         chunk_vectors, unit_vectors = self._embed([chunks for _, chunks in planned], embedder)
         for (doc, chunks), cv, uv in zip(planned, chunk_vectors, unit_vectors, strict=True):
             (report.updated if doc.doc_id in self.manifest.entries else report.added).append(doc.doc_id)
-            self._replace(doc, chunks, cv, uv)
+            self._replace(doc, chunks, cv, uv, flagged[doc.doc_id])
             report.chunks_written += len(chunks)
 
     def _embed(self, per_doc: list[list[Chunk]], embedder) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -118,7 +120,7 @@ class Indexer:
             c_pos, u_pos = c_pos + len(chunks), u_pos + n_units
         return chunk_out, unit_out
 
-    def _replace(self, doc: Document, chunks: list[Chunk], cv: np.ndarray, uv: np.ndarray) -> None:
+    def _replace(self, doc: Document, chunks: list[Chunk], cv: np.ndarray, uv: np.ndarray, flagged: int) -> None:
         """New chunks, then the manifest, then deleting the old chunks.
 
         A crash before the manifest is saved leaves the old version (reconcile sweeps the new chunks);
@@ -128,14 +130,14 @@ class Indexer:
         old = [cid for cid, (doc_id, digest) in self.store.chunk_hashes().items()
                if doc_id == doc.doc_id and digest != doc.content_hash]
         self.store.add_document(doc, chunks, cv, uv)
-        self._record(doc, len(chunks))
+        self._record(doc, len(chunks), flagged)
         self.store.delete_chunks(old)
 
-    def _record(self, doc: Document, n_chunks: int) -> None:
+    def _record(self, doc: Document, n_chunks: int, flagged: int) -> None:
         self.manifest.entries[doc.doc_id] = ManifestEntry(
             doc_id=doc.doc_id, content_hash=doc.content_hash, title=doc.title, language=doc.language,
             chunks=n_chunks, source=doc.source, source_url=doc.source_url,
-            jurisdiction=doc.metadata.get("jurisdiction", ""),
+            jurisdiction=doc.metadata.get("jurisdiction", ""), flagged=flagged,
         )
         self.manifest.save()
 

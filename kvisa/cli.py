@@ -51,6 +51,12 @@ def _run_ingest(sources: list[str], sync: bool) -> None:
         f"removed {len(report.removed)}; {report.chunks_written} chunks written "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    from ingest.pipeline import list_documents
+
+    written = set(report.added) | set(report.updated)
+    for e in list_documents(settings):
+        if e.doc_id in written and e.flagged:
+            typer.echo(f"{e.doc_id}: {e.flagged} passage(s) address an assistant; they will never be used in answers")
     if report.errors:
         raise typer.Exit(1)
 
@@ -91,7 +97,8 @@ def docs_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON l
     if not entries:
         typer.echo("no documents; run 'kvisa ingest'")
     for e in entries:
-        typer.echo(f"{e.doc_id}  [{e.language}, {e.chunks} chunks]  {e.title}\n    {e.source}")
+        flagged = f", {e.flagged} flagged (addressed to an assistant; never used)" if e.flagged else ""
+        typer.echo(f"{e.doc_id}  [{e.language}, {e.chunks} chunks{flagged}]  {e.title}\n    {e.source}")
 
 
 @docs_app.command("remove")

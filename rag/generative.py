@@ -99,7 +99,7 @@ def fit_passages(passages: list[Passage], settings: Settings) -> list[Passage]:
 
 def _format_passage(n: int, passage: Passage) -> str:
     return PASSAGE_TEMPLATE.format(n=n, title=passage.title, section=passage.section or passage.title,
-                                   text=passage.text.strip())
+                                   text=passage.prompt_text.strip())
 
 
 def answer_messages(question: str, passages: list[Passage]) -> list[tuple[str, str]]:

@@ -118,7 +118,9 @@ class LexicalIndex:
         self.chunks = chunks
         self.by_id = {c.chunk_id: c for c in chunks}
         self.chunk_bm25 = BM25([list(tokenize(_chunk_text(c))) for c in chunks])
-        self.units = [u for u in units if u.metadata.get("chunk_id") in self.by_id]
+        # A unit that speaks to a model ("ignore previous instructions") is never evidence (ingest/guard.py).
+        self.units = [u for u in units
+                      if u.metadata.get("chunk_id") in self.by_id and not u.metadata.get("instruction")]
         self.unit_by_id = {u.unit_id: u for u in self.units}
         self.units_by_chunk: dict[str, list[StoredUnit]] = defaultdict(list)
         for unit in self.units:

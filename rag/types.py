@@ -10,6 +10,9 @@ class BackendUnavailable(RuntimeError):
     """The chosen answer backend is not installed or not configured; the message says what to do."""
 
 
+WITHHELD = "(text withheld: it addressed the assistant)"
+
+
 @dataclass
 class Passage:
     """A retrieved chunk with its fused rank score and the metadata needed to cite it."""
@@ -25,6 +28,15 @@ class Passage:
     start: int = 0
     end: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prompt_text(self) -> str:
+        """The text as an LLM may see it: units that speak to a model (flagged at ingest) left out."""
+        text = self.text
+        spans = [tuple(map(int, s.split("-"))) for s in str(self.metadata.get("withheld", "")).split(";") if s]
+        for start, end in sorted(spans, reverse=True):
+            text = f"{text[:start]}{WITHHELD}{text[end:]}"
+        return text
 
 
 @dataclass

@@ -16,14 +16,15 @@ from kvisa.settings import Settings
 
 log = logging.getLogger(__name__)
 
-HEADERS = ["doc_id", "Title", "Language", "Chunks", "Source"]
+HEADERS = ["doc_id", "Title", "Language", "Chunks", "Flagged", "Source"]
 # One writer at a time: uploads, URLs and removals all rewrite the manifest.
 _WRITE_LOCK = threading.Lock()
 
 
 def document_rows(settings: Settings) -> list[list[object]]:
     """One table row per ingested document."""
-    return [[e.doc_id, e.title, e.language, e.chunks, e.source_url or e.source] for e in list_documents(settings)]
+    return [[e.doc_id, e.title, e.language, e.chunks, e.flagged, e.source_url or e.source]
+            for e in list_documents(settings)]
 
 
 def document_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -37,7 +38,10 @@ def _outcome(report: IngestReport, name: str, settings: Settings) -> str:
         doc_id = (report.added or report.updated)[0]
         verb = "added" if report.added else "updated"
         n = chunks.get(doc_id, 0)
-        return f"✓ {name}: {verb} as `{doc_id}` ({n} chunk{'' if n == 1 else 's'}); ask about it now."
+        flagged = next((e.flagged for e in list_documents(settings) if e.doc_id == doc_id), 0)
+        note = (f" {flagged} passage{'' if flagged == 1 else 's'} that address{'es' if flagged == 1 else ''} an "
+                "assistant will never be used in answers." if flagged else "")
+        return f"✓ {name}: {verb} as `{doc_id}` ({n} chunk{'' if n == 1 else 's'}); ask about it now.{note}"
     if report.unchanged:
         return f"✓ {name}: already in the index as `{report.unchanged[0]}` (unchanged)."
     return f"✗ {name}: nothing was added."
