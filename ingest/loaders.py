@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -13,6 +14,7 @@ import yaml
 
 from ingest.clean import clean_text
 from ingest.documents import Document, IngestError
+from ingest.fetch import fetch, too_large
 from ingest.html import html_to_text
 from ingest.paragraphs import LINES, MARKDOWN, MARKUP_KEY, rebuild_markdown, rebuild_plain
 from kvisa.settings import Settings
@@ -54,12 +56,9 @@ def unsupported_type(name: str, suffix: str) -> IngestError:
     return IngestError(f"{name}: unsupported file type {suffix or '(none)'}; use one of {allowed}")
 
 
-def too_large(name: str, size: int, settings: Settings) -> IngestError:
-    return IngestError(f"{name}: {size / 2**20:.1f} MiB, over the {settings.max_file_mb:g} MiB limit")
-
-
-def decode_text(data: bytes, name: str) -> str:
-    """Strict decoding: UTF-8 (or UTF-16 with a BOM); binary data and bad bytes are errors."""
+def decode_text(data: bytes, name: str, charset: str = "", detect: bool = False) -> str:
+    """Strict decoding: by the declared charset when there is one, else UTF-8 (or UTF-16 with a BOM), else
+    (for web pages, `detect`) by detection; binary data and bad bytes are errors."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -68,13 +67,44 @@ def decode_text(data: bytes, name: str) -> str:
     if b"\x00" in data[:8192]:
         raise IngestError(f"{name}: looks like a binary file, not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = _decode(data, charset, detect)
+    except LookupError as exc:
+        raise IngestError(f"{name}: unknown character set {charset!r}") from exc
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{name}: not valid UTF-8 text (bad byte at offset {exc.start})") from exc
+        raise IngestError(f"{name}: not valid {exc.encoding.upper()} text (bad byte at offset {exc.start})") from exc
     controls = sum(1 for ch in text[:8192] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
     if controls > 0.05 * max(1, len(text[:8192])):
         raise IngestError(f"{name}: looks like a binary file, not text")
     return text
+
+
+def _decode(data: bytes, charset: str, detect: bool) -> str:
+    if charset and codecs.lookup(charset).name not in ("utf-8", "ascii"):
+        # GB2312 pages routinely use GBK characters, and GBK ones GB18030's: read each by its superset.
+        wider = {"gb2312": "gbk", "gbk": "gb18030"}.get(codecs.lookup(charset).name, charset)
+        return data.decode(wider)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if not detect:
+            raise
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None or best.encoding in ("utf_8", "ascii") or best.chaos > MAX_CHAOS:
+            raise
+        return str(best)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+# How much mess (charset-normalizer's "chaos") a detected decoding may show before the page is refused.
+MAX_CHAOS = 0.2
+
+
+def declared_charset(data: bytes) -> str:
+    """The charset an HTML page declares in a <meta> tag near its start; "" when none."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "ignore").lower() if match else ""
 
 
 def split_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -144,8 +174,10 @@ def _title_from(text: str, fallback: str) -> str:
     return fallback
 
 
-def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, extra: dict[str, str]) -> Document:
-    """Build a Document from raw bytes of a known type. Raises IngestError on anything unusable."""
+def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, extra: dict[str, str],
+                charset: str = "") -> Document:
+    """Build a Document from raw bytes of a known type. Raises IngestError on anything unusable.
+    `charset` is what the server declared; an HTML page may also declare its own."""
     if not data.strip():
         raise IngestError(f"{name}: file is empty")
     meta = dict(extra)
@@ -153,7 +185,7 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
     html_title = ""
     rebuild = None
     if suffix in (".txt", ".md", ".markdown"):
-        body = decode_text(data, name)
+        body = decode_text(data, name, charset)
         rebuild = rebuild_plain
         if suffix != ".txt":
             front, body = split_front_matter(body)
@@ -161,7 +193,7 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
             rebuild = rebuild_markdown
     elif suffix in (".html", ".htm"):
         # Decoding first refuses binary or undecodable bytes before parsing.
-        body, html_title = html_to_text(decode_text(data, name))
+        body, html_title = html_to_text(decode_text(data, name, charset or declared_charset(data), detect=True))
     elif suffix == ".pdf":
         body, page_starts = _pdf_to_text(data, name)  # already cleaned page by page
     elif suffix == ".docx":
@@ -220,36 +252,15 @@ def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:
 
 
 def load_url(url: str, settings: Settings) -> Document:
-    """Fetch an http(s) URL with a time limit, a size limit and a content-type check."""
-    import httpx
-
+    """Fetch an http(s) URL (public addresses only, unless allowed; time and size limits) and parse it by its
+    content type and declared charset."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise IngestError(f"{url}: not an http(s) URL")
-    try:
-        with (
-            httpx.Client(timeout=settings.url_timeout_s, follow_redirects=True, max_redirects=5) as client,
-            client.stream("GET", url, headers={"User-Agent": "kvisa-ingest/0.1"}) as response,
-        ):
-                if response.status_code >= 400:
-                    raise IngestError(f"{url}: server answered HTTP {response.status_code}")
-                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                suffix = _CONTENT_TYPES.get(content_type)
-                if suffix is None:
-                    raise IngestError(f"{url}: unsupported content type {content_type or '(none)'}")
-                declared = int(response.headers.get("content-length") or 0)
-                if declared > settings.max_bytes:
-                    raise too_large(url, declared, settings)
-                chunks, total = [], 0
-                for part in response.iter_bytes():
-                    total += len(part)
-                    if total > settings.max_bytes:
-                        raise too_large(url, total, settings)
-                    chunks.append(part)
-    except httpx.TimeoutException as exc:
-        raise IngestError(f"{url}: timed out after {settings.url_timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise IngestError(f"{url}: unreachable ({type(exc).__name__})") from exc
+    fetched = fetch(url, settings)
+    suffix = _CONTENT_TYPES.get(fetched.content_type)
+    if suffix is None:
+        raise IngestError(f"{url}: unsupported content type {fetched.content_type or '(none)'}")
     # The query is part of the id: page?article_id=1 and page?article_id=2 are different documents.
     doc_id = make_doc_id(parsed.netloc + re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parsed.path) + "-" + parsed.query)
-    return parse_bytes(b"".join(chunks), suffix, url, url, doc_id, {})
+    return parse_bytes(fetched.data, suffix, url, url, doc_id, {}, fetched.charset)

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # Input limits
     max_file_mb: float = Field(10.0, gt=0, description="Largest file or download accepted, in MiB.")
     url_timeout_s: float = Field(15.0, gt=0, description="Time limit for fetching one URL, in seconds.")
+    allow_private_urls: bool = Field(False, description="Fetch URLs that resolve to loopback, private, link-local "
+                                     "or other non-public addresses (intranet use). Off: only public addresses.")
 
     # Chroma
     chroma_host: str | None = Field(None, description="Chroma server host; unset means embedded mode.")

@@ -180,7 +180,9 @@ def _bad_input(kind: str, folder: Path) -> tuple[str, dict[str, str]]:
     }
     if kind == "missing path":
         return str(folder / "no-such-file.md"), {}
-    if kind == "unreachable URL":
+    if kind == "unreachable URL":  # on the loopback interface, which the test opts in to
+        return f"http://127.0.0.1:{_closed_port()}/k-visa.html", {"KVISA_ALLOW_PRIVATE_URLS": "true"}
+    if kind == "private-address URL":  # refused before any connection: no opt-in
         return f"http://127.0.0.1:{_closed_port()}/k-visa.html", {}
     name, data = files[kind]
     (folder / name).write_bytes(data)
@@ -188,7 +190,8 @@ def _bad_input(kind: str, folder: Path) -> tuple[str, dict[str, str]]:
 
 
 BAD_INPUTS = ["empty file", "binary file named .txt", "undecodable bytes", "file over the size limit",
-              "unsupported extension", "missing path", "unreachable URL", "malformed PDF", "malformed DOCX"]
+              "unsupported extension", "missing path", "unreachable URL", "private-address URL", "malformed PDF",
+              "malformed DOCX"]
 
 
 @pytest.mark.parametrize("kind", BAD_INPUTS)

@@ -149,12 +149,19 @@ def web_server(tmp_path: Path) -> Iterator[str]:
         server.server_close()
 
 
-def test_url_ingest_keeps_the_main_text_of_a_served_page(web_server: str, tmp_settings: Settings) -> None:
+@pytest.fixture
+def intranet_settings(tmp_settings: Settings) -> Settings:
+    """The test pages are served on 127.0.0.1, which kvisa fetches only when told to (tests/ingest/test_fetch.py
+    shows the refusal)."""
+    return tmp_settings.model_copy(update={"allow_private_urls": True})
+
+
+def test_url_ingest_keeps_the_main_text_of_a_served_page(web_server: str, intranet_settings: Settings) -> None:
     url = f"{web_server}/k-visa.html"
-    report = ingest_sources([url], tmp_settings, progress=False)
+    report = ingest_sources([url], intranet_settings, progress=False)
     assert report.ok, report.errors
     [doc_id] = report.added
-    chunks = stored_chunks(tmp_settings, doc_id)
+    chunks = stored_chunks(intranet_settings, doc_id)
     text = "\n".join(c.text for c in chunks)
     assert "young foreign science and technology talent" in text
     assert [n for n in NOISE if n in text] == []
@@ -162,19 +169,19 @@ def test_url_ingest_keeps_the_main_text_of_a_served_page(web_server: str, tmp_se
     assert {c.metadata["title"] for c in chunks} == {"K visa explained"}
 
 
-def test_url_errors_are_one_line_ingest_errors(web_server: str, tmp_settings: Settings) -> None:
+def test_url_errors_are_one_line_ingest_errors(web_server: str, intranet_settings: Settings) -> None:
     for url, expected in [
         (f"{web_server}/missing.html", "HTTP 404"),
         (f"{web_server}/data.bin", "unsupported content type"),
         ("ftp://127.0.0.1/file.txt", "not an http(s) URL"),
     ]:
         with pytest.raises(IngestError) as caught:
-            load_url(url, tmp_settings)
+            load_url(url, intranet_settings)
         assert expected in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_a_download_over_the_size_limit_is_refused(web_server: str, tmp_path: Path) -> None:
-    small = Settings(home=tmp_path / "home", max_file_mb=0.1)
+    small = Settings(home=tmp_path / "home", max_file_mb=0.1, allow_private_urls=True)
     with pytest.raises(IngestError, match="MiB limit"):
         load_url(f"{web_server}/big.html", small)
 
@@ -259,10 +266,10 @@ def test_front_matter_of_a_file_saved_with_windows_line_ends(tmp_path: Path, tmp
 
 
 def test_urls_that_differ_only_in_their_query_are_different_documents(web_server: str,
-                                                                        tmp_settings: Settings) -> None:
-    first = load_url(f"{web_server}/k-visa.html?article_id=3496", tmp_settings)
-    second = load_url(f"{web_server}/k-visa.html?article_id=3497", tmp_settings)
-    plain = load_url(f"{web_server}/k-visa.html", tmp_settings)
+                                                                        intranet_settings: Settings) -> None:
+    first = load_url(f"{web_server}/k-visa.html?article_id=3496", intranet_settings)
+    second = load_url(f"{web_server}/k-visa.html?article_id=3497", intranet_settings)
+    plain = load_url(f"{web_server}/k-visa.html", intranet_settings)
     assert len({first.doc_id, second.doc_id, plain.doc_id}) == 3
     assert plain.doc_id == "127-0-0-1-" + web_server.rsplit(":", 1)[1] + "-k-visa"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -79,16 +78,12 @@ def test_the_llm_prompt_fences_passages_and_leaves_instructions_out(assistant: A
     assert "[2]" not in user  # only the passage numbers kvisa gives: one passage here, so only [1]
 
 
-def test_docs_list_shows_the_flagged_count(planted: Settings, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+def test_docs_list_shows_the_flagged_count(planted: Settings) -> None:
+    from tests.ingest.test_cli_ingest import run_kvisa
 
-    from kvisa.cli import app
-
-    runner = CliRunner()
-    env = {"KVISA_HOME": str(planted.home), "KVISA_CORPUS_DIR": str(CORPUS)}
-    listed = runner.invoke(app, ["docs", "list"], env=env)
-    assert "3 flagged" in listed.stdout
-    data = json.loads(runner.invoke(app, ["docs", "list", "--json"], env=env).stdout)
+    listed = run_kvisa(planted.home, "docs", "list", KVISA_CORPUS_DIR=str(CORPUS))
+    assert "3 flagged" in listed.stdout, listed.stdout + listed.stderr
+    data = json.loads(run_kvisa(planted.home, "docs", "list", "--json").stdout)
     assert next(d for d in data if d["doc_id"] == "visa-fee-notes")["flagged"] == 3
 
 

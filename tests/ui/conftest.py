@@ -60,10 +60,11 @@ def chat_app(serve, corpus_settings: Settings) -> RunningChat:
 
 @pytest.fixture(scope="module")
 def writable_app(serve, tmp_path_factory: pytest.TempPathFactory) -> RunningChat:
-    """A chat over its own small index (two corpus documents), for tests that add documents."""
+    """A chat over its own small index (two corpus documents), for tests that add documents. It may fetch
+    from 127.0.0.1 (KVISA_ALLOW_PRIVATE_URLS), where the tests serve their pages."""
     from ingest.pipeline import ingest_sources
 
-    settings = make_settings(tmp_path_factory.mktemp("ui-home"))
+    settings = make_settings(tmp_path_factory.mktemp("ui-home"), allow_private_urls=True)
     sources = [str(CORPUS / "us-h1b-weighted-selection-rule.md"), str(CORPUS / "prc-decree-814-k-visa-zh.md")]
     report = ingest_sources(sources, settings, progress=False)
     assert report.ok, report.errors
