@@ -60,7 +60,7 @@ def check_host(url: str, allow_private: bool) -> None:
 
 def fetch(url: str, settings: Settings) -> Fetched:
     """GET the URL, following at most MAX_REDIRECTS redirects, each target checked like the first. The time
-    limit covers the whole download: a server that drips bytes forever is cut off too."""
+    limit covers the whole download: a server that drips bytes forever is stopped too."""
     import httpx
 
     deadline = time.monotonic() + settings.url_timeout_s

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -53,6 +57,19 @@ def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def http_site(handler) -> Iterator[str]:
+    """A real http.server for `handler` (a BaseHTTPRequestHandler class or factory) on a free loopback
+    port, in a thread; yields its base URL and shuts it down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def make_settings(home: Path, **overrides) -> Settings:

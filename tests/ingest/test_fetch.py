@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from ingest.documents import IngestError
 from ingest.fetch import MAX_REDIRECTS, check_host, not_public
 from ingest.loaders import load_url
 from kvisa.settings import Settings
+from tests.conftest import http_site
 
 ZH = "K字签证发给入境的外国青年科技人才，申请人无需境内雇主邀请。"
 ZH_HANT = "入境的外國青年科技人才"
@@ -55,13 +55,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_site(_Handler) as url:
+        yield url
 
 
 @pytest.fixture
@@ -147,16 +142,11 @@ class _Endless(BaseHTTPRequestHandler):
 
 
 def test_a_page_that_never_ends_is_cut_off_by_time_and_by_size(tmp_path: Path) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/endless.html"
-    try:
+    with http_site(_Endless) as site_url:
+        url = f"{site_url}/endless.html"
         slow = Settings(home=tmp_path / "a", allow_private_urls=True, url_timeout_s=1.0)
         with pytest.raises(IngestError, match="timed out after 1 s"):
             load_url(url, slow)
         small = Settings(home=tmp_path / "b", allow_private_urls=True, max_file_mb=0.01)
         with pytest.raises(IngestError, match="MiB limit"):
             load_url(url, small)
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import random
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import docx
@@ -19,6 +18,7 @@ from ingest.loaders import load_path, load_url
 from ingest.pipeline import expand_sources, ingest_sources
 from ingest.store import open_store
 from kvisa.settings import Settings
+from tests.conftest import http_site
 
 PAGE = """<!doctype html>
 <html><head><title>K visa explained</title>
@@ -139,14 +139,8 @@ def web_server(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args) -> None:  # keep the test output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_site(QuietHandler) as url:
+        yield url
 
 
 @pytest.fixture

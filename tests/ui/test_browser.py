@@ -5,16 +5,15 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from ingest.pipeline import list_documents
-from tests.conftest import free_port
+from tests.conftest import http_site
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 120_000  # the first question loads the embedder and the indexes
@@ -39,12 +38,13 @@ def _last_answer(page):
 
 def test_question_gets_a_cited_answer_with_source_cards(chat_app, gold, offline_page, screenshot_dir: Path):
     page, remote = offline_page
-    item = gold["dev-016"]
+    item = gold["dev-002"]
     _open(page, chat_app.url)
     _ask(page, item["question"])
 
     answer = _last_answer(page)
     text = answer.locator(".kv-text").inner_text()
+    assert "Not answered" not in answer.inner_text(), text  # a refusal's closest passage may hold the facts too
     for fact in item["key_facts"]:
         assert fact.lower() in text.lower(), text
     card = answer.locator(".kv-card").first
@@ -162,12 +162,8 @@ def local_site(tmp_path) -> Iterator[str]:
         "<html><head><title>Blorptian residence card</title></head><body><h1>Blorptian residence card</h1>"
         "<p>The Blorptian residence card is renewed every 12 orbits at the Glimmer office.</p></body></html>",
         encoding="utf-8")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with http_site(functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))) as url:
+        yield url
 
 
 def test_documents_tab_adds_a_web_page(writable_app, offline_page, local_site):
@@ -248,3 +244,42 @@ def test_local_llm_answer_streams_into_the_page(serve, corpus_settings, offline_
     expect(final).not_to_have_class(re.compile("kv-error"))
     assert final.locator(".kv-card").count() or "kv-refused" in (final.get_attribute("class") or "")
     assert not remote, remote
+
+
+HOSTILE = """---
+title: "<script>alert('title')</script> Quibble permit <img src=x onerror=alert('img')>"
+---
+
+# The Quibble permit
+
+The Quibble permit costs 77 zorkmids <img src=x onerror=alert('text')> and is issued by the Wobble office.
+
+[Apply here](javascript:alert('link')) or read <script>alert('inline')</script> the notice.
+"""
+
+
+def test_markup_in_a_document_is_shown_as_text_and_never_runs(writable_app, offline_page, tmp_path: Path):
+    page, remote = offline_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    note = tmp_path / "quibble-permit.md"
+    note.write_text(HOSTILE, encoding="utf-8")
+    _open(page, writable_app.url)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#kv-upload input[type=file]").set_input_files(str(note))
+    page.get_by_role("button", name="Add files").click()
+    expect(page.locator("#kv-doc-status")).to_contain_text("✓", timeout=TIMEOUT_MS)
+    expect(page.locator("#kv-doc-table")).to_contain_text("<script>", timeout=TIMEOUT_MS)  # shown, as text
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "How much does the Quibble permit cost?")
+    answer = _last_answer(page)
+    expect(answer.locator(".kv-text")).to_contain_text("77 zorkmids")
+    card = answer.locator(".kv-card").first
+    expect(card.locator(".kv-title")).to_contain_text("<script>")
+    answer.locator(".kv-card a").evaluate_all("links => links.map(a => a.click())")  # no link may run script
+    page.wait_for_timeout(500)
+    assert dialogs == [], dialogs
+    assert answer.locator("script, img[onerror], a[href^='javascript:']").count() == 0
+    assert not remote, remote
+
