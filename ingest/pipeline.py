@@ -12,6 +12,7 @@ import numpy as np
 from ingest.chunking import Chunker
 from ingest.documents import Chunk, Document, IngestError
 from ingest.embedding import get_embedder
+from ingest.failpoints import failpoint
 from ingest.guard import flag_instructions
 from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
 from ingest.manifest import Manifest, ManifestEntry
@@ -130,7 +131,9 @@ class Indexer:
         old = [cid for cid, (doc_id, digest) in self.store.chunk_hashes().items()
                if doc_id == doc.doc_id and digest != doc.content_hash]
         self.store.add_document(doc, chunks, cv, uv)
+        failpoint("stored")
         self._record(doc, len(chunks), flagged)
+        failpoint("recorded")
         self.store.delete_chunks(old)
 
     def _record(self, doc: Document, n_chunks: int, flagged: int) -> None:

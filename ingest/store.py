@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ingest.documents import Chunk, Document, IngestError
+from ingest.failpoints import failpoint
 from kvisa.settings import Settings
 
 _BATCH = 1000
@@ -90,6 +91,7 @@ class ChunkStore:
         for a in range(0, len(unit_ids), _BATCH):
             self.units.upsert(ids=unit_ids[a : a + _BATCH], documents=unit_docs[a : a + _BATCH],
                               metadatas=unit_meta[a : a + _BATCH], embeddings=unit_vectors[a : a + _BATCH])
+        failpoint("units")
         for a in range(0, len(chunks), _BATCH):
             part = chunks[a : a + _BATCH]
             self.chunks.upsert(

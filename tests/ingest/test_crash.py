@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from ingest.chunking import Chunker
 from ingest.embedding import get_embedder
+from ingest.failpoints import ENV as FAILPOINT_ENV
 from ingest.loaders import load_path
 from ingest.manifest import Manifest
 from ingest.pipeline import ingest_sources
@@ -60,33 +60,16 @@ def manifest_docs(home: Path) -> dict[str, dict]:
     return {d["doc_id"]: d for d in data["documents"]}
 
 
-def kill_while_writing(home: Path, folder: Path, after_docs: int, delay_s: float) -> bool:
-    """Run `kvisa ingest folder`; SIGKILL it `delay_s` after `after_docs` documents are recorded.
-
-    True if it was killed before it finished. The delay moves the kill to different steps of the
-    next document's write (units, chunks, manifest, old chunks).
-    """
-    baseline = {d: e["content_hash"] for d, e in manifest_docs(home).items()}
+def kill_at(home: Path, folder: Path, point: str, nth: int) -> None:
+    """Run `kvisa ingest folder` and have it SIGKILL itself the nth time it reaches a failpoint
+    (ingest/failpoints.py): after a document's units are stored ("units"), after its chunks ("stored"),
+    after its manifest entry ("recorded"). Where it dies is exact, not a race with a timer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
-    env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
-    process = subprocess.Popen([sys.executable, "-m", "kvisa.cli", "ingest", str(folder)], env=env,
-                               cwd=home.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while process.poll() is None:
-            now = manifest_docs(home)
-            if sum(1 for d, e in now.items() if baseline.get(d) != e["content_hash"]) >= after_docs:
-                time.sleep(delay_s)
-                if process.poll() is not None:
-                    return False
-                process.send_signal(signal.SIGKILL)
-                process.wait()
-                return True
-            time.sleep(0.003)
-        return False
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+                FAILPOINT_ENV: f"{point}:{nth}"})
+    result = subprocess.run([sys.executable, "-m", "kvisa.cli", "ingest", str(folder)], env=env, cwd=home.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    assert result.returncode == -signal.SIGKILL, f"the ingest was not killed at {point}:{nth}"
 
 
 def assert_index_matches_manifest(home: Path, expected_chunks: dict[str, int] | None = None) -> None:
@@ -126,12 +109,11 @@ def expected_chunks(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[
 
 def test_a_killed_first_ingest_is_completed_by_the_next_run(tmp_path: Path, expected_chunks: dict) -> None:
     folder, home = write_notes(tmp_path / "notes"), tmp_path / "home"
-    kills = 0
-    for after_docs, delay_s in ((1, 0.0), (N_DOCS // 2, 0.02)):
-        kills += kill_while_writing(home, folder, after_docs, delay_s)
+    # Each run writes only what the killed one left: 30 documents, then 30, then 16 (nth stays within them).
+    for point, nth in (("units", 1), ("stored", N_DOCS // 2), ("recorded", 10)):
+        kill_at(home, folder, point, nth)
         ingest_in_process(home)  # the next run starts by sweeping what the killed one left
         assert_index_matches_manifest(home)
-    assert kills >= 1, "the ingest finished before it could be killed"
     ingest_in_process(home, str(folder))
     assert_index_matches_manifest(home, expected_chunks[0])
 
@@ -140,12 +122,11 @@ def test_a_killed_update_leaves_every_document_whole(tmp_path: Path, expected_ch
     folder, home = write_notes(tmp_path / "notes"), tmp_path / "home"
     ingest_in_process(home, str(folder))
     write_notes(folder, revision=1)  # every document changes
-    kills = 0
-    for after_docs, delay_s in ((1, 0.01), (N_DOCS // 3, 0.03)):
-        kills += kill_while_writing(home, folder, after_docs, delay_s)
+    # Each run writes only what the killed one left: 30 changed documents, then 29, then 20.
+    for point, nth in (("units", 2), ("stored", N_DOCS // 3), ("recorded", N_DOCS // 2)):
+        kill_at(home, folder, point, nth)
         ingest_in_process(home)
         assert_index_matches_manifest(home)  # each note is wholly old or wholly new, never half
-    assert kills >= 1, "the ingest finished before it could be killed"
     ingest_in_process(home, str(folder))
     assert_index_matches_manifest(home, expected_chunks[1])
 
