@@ -47,6 +47,31 @@ def _client(settings: Settings) -> Any:
         raise IngestError(f"cannot open the Chroma store at {where}: {str(exc).splitlines()[0]}") from exc
 
 
+class _ServerCollection:
+    """A collection on a Chroma server whose lost connections become one-line IngestErrors: the chat and
+    the CLI then say the server cannot be reached, and the next call after it is back simply works."""
+
+    def __init__(self, collection: Any, where: str) -> None:
+        self._collection = collection
+        self._where = where
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            import httpx
+
+            try:
+                return attr(*args, **kwargs)
+            except (httpx.TransportError, ConnectionError, TimeoutError) as exc:
+                raise IngestError(f"the Chroma server at {self._where} cannot be reached "
+                                  f"({type(exc).__name__}); try again when it is back") from exc
+
+        return call
+
+
 class ChunkStore:
     """All reads and writes of the index go through here. No Chroma embedding function is ever used."""
 
@@ -60,6 +85,9 @@ class ChunkStore:
         self.units = self.client.get_or_create_collection(
             f"{settings.collection}-units", embedding_function=None, metadata=space
         )
+        if settings.chroma_host:
+            where = f"{settings.chroma_host}:{settings.chroma_port}"
+            self.chunks, self.units = _ServerCollection(self.chunks, where), _ServerCollection(self.units, where)
 
     def count(self) -> int:
         return self.chunks.count()
