@@ -17,10 +17,30 @@ _BLOCK_TAGS = frozenset({"p", "list", "item", "row", "cell", "head", "quote"})
 logging.getLogger("trafilatura").addHandler(logging.NullHandler())
 
 
+MAX_DEPTH = 500
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)[^>]*?(/?)>")
+# Elements that never hold others, or that authors rarely close: they do not deepen the tree.
+_FLAT = frozenset("area base br col embed hr img input link meta source track wbr p li td th tr option".split())
+
+
+def _nesting(html: str) -> int:
+    """The deepest element nesting of the page, counted from its tags (a fast scan, no parsing)."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(html):
+        if tag.lower() in _FLAT or self_closing:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def html_to_text(html: str) -> tuple[str, str]:
     """Main text of an HTML page, one block a line (`# heading`, `- item`, `| a | b |`), and its title."""
     from bs4 import BeautifulSoup
 
+    depth = _nesting(html)
+    if depth > MAX_DEPTH:  # parsers and main-text extraction slow to a crawl on pathological trees
+        raise ValueError(f"HTML nested {depth} levels deep (more than {MAX_DEPTH})")
     soup = BeautifulSoup(html, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     return main_text(html) or _fallback_text(soup), title

@@ -21,6 +21,7 @@ from kvisa.settings import Settings
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 SIDECAR_SUFFIX = ".meta.yaml"
+MAX_EXPANSION = 100  # a DOCX may unzip to at most 100 times its size (or 100 MiB for small files)
 _CONTENT_TYPES = {
     "text/html": ".html",
     "application/xhtml+xml": ".html",
@@ -107,7 +108,7 @@ def declared_charset(data: bytes) -> str:
     return match.group(1).decode("ascii", "ignore").lower() if match else ""
 
 
-def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+def split_front_matter(text: str, name: str = "") -> tuple[dict[str, str], str]:
     """YAML front matter (as strings) and the body after it."""
     text = text.replace("\r\n", "\n")  # files saved on Windows still have front matter
     match = _FRONT_MATTER.match(text)
@@ -116,7 +117,8 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
     try:
         data = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        raise IngestError(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        where = f"{name}: " if name else ""
+        raise IngestError(f"{where}front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, dict):
         raise IngestError("front matter is not a mapping of keys to values")
     return {str(k): str(v) for k, v in data.items() if v is not None}, text[match.end() :]
@@ -130,10 +132,16 @@ def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
         raise IngestError(f"{name}: malformed PDF (no %PDF header)")
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone still lets us read
+            raise IngestError(f"{name}: encrypted PDF; remove its password first")
         # Each page is rebuilt on its own, so every page start stays an exact offset.
         pages = [clean_text(page.extract_text() or "", rebuild_plain) for page in reader.pages]
+    except IngestError:
+        raise
     except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError, LimitReachedError...)
         raise IngestError(f"{name}: malformed PDF ({type(exc).__name__})") from exc
+    if not any(pages):
+        raise IngestError(f"{name}: no extractable text (its pages are images; run OCR on it first)")
     text, starts = "", []
     for page in pages:
         starts.append(len(text) + (2 if text else 0))
@@ -143,9 +151,17 @@ def _pdf_to_text(data: bytes, name: str) -> tuple[str, list[int]]:
 
 
 def _docx_to_text(data: bytes, name: str) -> str:
+    import zipfile
+
     import docx
     from docx.table import Table
 
+    try:
+        expanded = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise IngestError(f"{name}: malformed DOCX file (not a zip archive)") from exc
+    if expanded > MAX_EXPANSION * max(len(data), 1 << 20):  # a zip bomb: tiny file, huge contents
+        raise IngestError(f"{name}: DOCX expands to {expanded / 2**20:.0f} MiB, too much for its size")
     try:
         document = docx.Document(io.BytesIO(data))
         lines = []
@@ -188,12 +204,16 @@ def parse_bytes(data: bytes, suffix: str, name: str, source: str, doc_id: str, e
         body = decode_text(data, name, charset)
         rebuild = rebuild_plain
         if suffix != ".txt":
-            front, body = split_front_matter(body)
+            front, body = split_front_matter(body, name)
             meta = {**front, **meta}
             rebuild = rebuild_markdown
     elif suffix in (".html", ".htm"):
         # Decoding first refuses binary or undecodable bytes before parsing.
-        body, html_title = html_to_text(decode_text(data, name, charset or declared_charset(data), detect=True))
+        text = decode_text(data, name, charset or declared_charset(data), detect=True)
+        try:
+            body, html_title = html_to_text(text)
+        except ValueError as exc:  # a page too deeply nested to parse in reasonable time
+            raise IngestError(f"{name}: {exc}") from exc
     elif suffix == ".pdf":
         body, page_starts = _pdf_to_text(data, name)  # already cleaned page by page
     elif suffix == ".docx":
@@ -226,6 +246,8 @@ def load_path(path: Path, settings: Settings) -> Document:
         raise IngestError(f"{path}: no such file")
     if not path.is_file():
         raise IngestError(f"{path}: not a regular file")
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise IngestError(f"{path}: a symbolic link to {path.resolve()}, outside its folder; not followed")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise unsupported_type(name, suffix)
@@ -235,7 +257,7 @@ def load_path(path: Path, settings: Settings) -> Document:
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     extra: dict[str, str] = {}
     if sidecar.exists():
-        extra, _ = split_front_matter("---\n" + sidecar.read_text(encoding="utf-8") + "\n---\n")
+        extra, _ = split_front_matter("---\n" + sidecar.read_text(encoding="utf-8") + "\n---\n", sidecar.name)
     # An absolute source, so `--sync` recognises the file from any working directory.
     return parse_bytes(path.read_bytes(), suffix, name, str(path.resolve()), make_doc_id(path.stem), extra)
 

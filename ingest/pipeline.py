@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ def expand_sources(sources: Iterable[str]) -> list[str]:
 def load_source(source: str, settings: Settings) -> Document:
     if source.startswith(("http://", "https://")):
         return load_url(source, settings)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", source):  # ftp://, file://, javascript: ... are not fetched
+        raise IngestError(f"{source}: not an http(s) URL")
     return load_path(Path(source), settings)
 
 

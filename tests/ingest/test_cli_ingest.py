@@ -6,15 +6,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest.store import open_store
 from kvisa.settings import Settings
+from tests.conftest import http_site
+from tests.data.bad.samples import KINDS, BadSite, closed_port, make
 from tests.ingest.chroma_client import forget_client
 
 KVISA = [sys.executable, "-m", "kvisa.cli"]
@@ -161,43 +163,17 @@ def test_docs_remove_deletes_a_document_and_its_chunks(home: Path) -> None:
     assert index_state(home) == before
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # nobody listens once the socket is closed
+@pytest.fixture(scope="module")
+def bad_site() -> Iterator[str]:
+    with http_site(BadSite) as url:
+        yield url
 
 
-def _bad_input(kind: str, folder: Path) -> tuple[str, dict[str, str]]:
-    """The argument for one kind of bad input (created in `folder`) and extra environment."""
-    files = {
-        "empty file": ("empty.txt", b""),
-        "binary file named .txt": ("photo.txt", bytes(range(256)) * 40),
-        "undecodable bytes": ("latin.txt", "Caf\u00e9 visa fee: 100 \u20ac.".encode("cp1252")),
-        "file over the size limit": ("huge.md", b"The K visa is new. " * 60_000),
-        "unsupported extension": ("notes.rtf", b"{\\rtf1 The K visa}"),
-        "malformed PDF": ("broken.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage\n%%EOF"),
-        "malformed DOCX": ("broken.docx", b"PK\x03\x04 this is not really a zip archive"),
-    }
-    if kind == "missing path":
-        return str(folder / "no-such-file.md"), {}
-    if kind == "unreachable URL":  # on the loopback interface, which the test opts in to
-        return f"http://127.0.0.1:{_closed_port()}/k-visa.html", {"KVISA_ALLOW_PRIVATE_URLS": "true"}
-    if kind == "private-address URL":  # refused before any connection: no opt-in
-        return f"http://127.0.0.1:{_closed_port()}/k-visa.html", {}
-    name, data = files[kind]
-    (folder / name).write_bytes(data)
-    return str(folder / name), {"KVISA_MAX_FILE_MB": "0.5"} if kind == "file over the size limit" else {}
-
-
-BAD_INPUTS = ["empty file", "binary file named .txt", "undecodable bytes", "file over the size limit",
-              "unsupported extension", "missing path", "unreachable URL", "private-address URL", "malformed PDF",
-              "malformed DOCX"]
-
-
-@pytest.mark.parametrize("kind", BAD_INPUTS)
-def test_bad_input_gives_one_error_line_and_leaves_the_index_unchanged(kind: str, home: Path,
-                                                                      tmp_path: Path) -> None:
-    argument, env = _bad_input(kind, tmp_path)
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_input_gives_one_error_line_and_leaves_the_index_unchanged(kind: str, home: Path, tmp_path: Path,
+                                                                      bad_site: str) -> None:
+    """Every kind of tests/data/bad/README.md: one line, a non-zero exit, the index as it was."""
+    argument, env = make(kind, tmp_path, bad_site)
     before = index_state(home)
     result = run_kvisa(home, "add", argument, **env)
     assert result.returncode != 0
@@ -241,7 +217,7 @@ def test_hostile_file_names_get_safe_document_ids(tmp_path: Path) -> None:
 def test_an_unreachable_chroma_server_is_one_error_line(tmp_path: Path) -> None:
     note = write_docs(tmp_path / "docs", {"h1b-fee.txt": TINY_DOCS["h1b-fee.txt"]}) / "h1b-fee.txt"
     result = run_kvisa(tmp_path / "home", "add", str(note), KVISA_CHROMA_HOST="127.0.0.1",
-                       KVISA_CHROMA_PORT=str(_closed_port()))
+                       KVISA_CHROMA_PORT=str(closed_port()))
     assert result.returncode != 0
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("kvisa: error: cannot open the Chroma store"), result.stderr

@@ -57,18 +57,3 @@ def test_the_corpus_ingests_into_a_chroma_server(chroma_server: tuple[int, Path]
     assert (again.chunks_written, len(again.unchanged)) == (0, 8)
     assert store.count() == report.chunks_written
 
-
-def test_a_server_that_is_down_gives_one_line_and_leaves_the_manifest(tmp_path: Path) -> None:
-    from tests.ingest.test_cli_ingest import run_kvisa
-
-    home = tmp_path / "home"
-    note = tmp_path / "note.md"
-    note.write_text("# Note\n\nThe Wobble permit costs 12 zorkmids.\n", encoding="utf-8")
-    port = free_port()  # nothing listens there
-    env = {"KVISA_CHROMA_HOST": "127.0.0.1", "KVISA_CHROMA_PORT": str(port)}
-    result = run_kvisa(home, "add", str(note), **env)
-    assert result.returncode != 0
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("kvisa: error:"), result.stderr
-    assert "127.0.0.1" in lines[0] and str(port) in lines[0], lines[0]
-    assert not Settings(home=home).manifest_path.exists()  # nothing recorded
