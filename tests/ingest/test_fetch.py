@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -14,6 +13,7 @@ from ingest.fetch import MAX_REDIRECTS, check_host, not_public
 from ingest.loaders import load_url
 from kvisa.settings import Settings
 from tests.conftest import http_site
+from tests.data.bad.samples import BadSite
 
 ZH = "K字签证发给入境的外国青年科技人才，申请人无需境内雇主邀请。"
 ZH_HANT = "入境的外國青年科技人才"
@@ -122,27 +122,8 @@ def test_pages_are_decoded_by_their_declared_or_detected_charset(site: str, intr
     assert "\ufeff" not in doc.text
 
 
-class _Endless(BaseHTTPRequestHandler):
-    """A page that never ends: a line every few milliseconds, no Content-Length."""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        try:
-            while True:
-                self.wfile.write(b"<p>The K visa, again and again.</p>\n")
-                self.wfile.flush()
-                time.sleep(0.005)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_a_page_that_never_ends_is_cut_off_by_time_and_by_size(tmp_path: Path) -> None:
-    with http_site(_Endless) as site_url:
+    with http_site(BadSite) as site_url:  # its /endless.html drips a line every 10 ms
         url = f"{site_url}/endless.html"
         slow = Settings(home=tmp_path / "a", allow_private_urls=True, url_timeout_s=1.0)
         with pytest.raises(IngestError, match="timed out after 1 s"):
