@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install chat test lint browser clean
+.PHONY: install chat test lint browser clean stress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check .
+
+# Not part of `make test` (about 25 minutes): 100 random kills of ingest, add, update and remove, against
+# the embedded store and against a `chroma run` server; figures in eval/results/stress_kills_*.json.
+stress: install
+	$(BIN)/python eval/stress_kills.py --trials 100
+	$(BIN)/python eval/stress_kills.py --trials 100 --server --seed 1
 
 clean:
 	rm -rf .kvisa test-output

@@ -151,6 +151,7 @@ class Indexer:
         ids = [cid for cid, (d, _) in self.store.chunk_hashes().items() if d == doc_id]
         del self.manifest.entries[doc_id]
         self.manifest.save()  # forget first: leftover chunks are then swept by reconcile
+        failpoint("forgotten")
         self.store.delete_chunks(ids)
 
 

@@ -60,14 +60,16 @@ def manifest_docs(home: Path) -> dict[str, dict]:
     return {d["doc_id"]: d for d in data["documents"]}
 
 
-def kill_at(home: Path, folder: Path, point: str, nth: int) -> None:
-    """Run `kvisa ingest folder` and have it SIGKILL itself the nth time it reaches a failpoint
-    (ingest/failpoints.py): after a document's units are stored ("units"), after its chunks ("stored"),
-    after its manifest entry ("recorded"). Where it dies is exact, not a race with a timer."""
+def kill_at(home: Path, folder: Path, point: str, nth: int, *command: str) -> None:
+    """Run `kvisa ingest folder` (or `kvisa COMMAND`) and have it SIGKILL itself the nth time it reaches a
+    failpoint (ingest/failpoints.py): after a document's units are stored ("units"), after its chunks
+    ("stored"), after its manifest entry ("recorded"), after a removal is recorded ("forgotten"). Where it
+    dies is exact, not a race with a timer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
     env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
                 FAILPOINT_ENV: f"{point}:{nth}"})
-    result = subprocess.run([sys.executable, "-m", "kvisa.cli", "ingest", str(folder)], env=env, cwd=home.parent,
+    args = list(command) or ["ingest", str(folder)]
+    result = subprocess.run([sys.executable, "-m", "kvisa.cli", *args], env=env, cwd=home.parent,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     assert result.returncode == -signal.SIGKILL, f"the ingest was not killed at {point}:{nth}"
 
@@ -167,3 +169,13 @@ def test_a_crash_at_each_step_of_an_update_leaves_one_whole_version(point: str, 
     ingest_in_process(home, str(note))
     assert manifest_docs(home)["note"]["content_hash"] != old_hash
     assert_index_matches_manifest(home)
+
+
+def test_a_killed_remove_leaves_no_orphan_chunks(tmp_path: Path, expected_chunks: dict) -> None:
+    folder, home = write_notes(tmp_path / "notes"), tmp_path / "home"
+    ingest_in_process(home, str(folder))
+    kill_at(home, folder, "forgotten", 1, "docs", "remove", "note-03")  # forgotten, chunks still stored
+    ingest_in_process(home)  # the sweep deletes them
+    assert "note-03" not in manifest_docs(home)
+    assert_index_matches_manifest(home, {d: n for d, n in expected_chunks[0].items() if d != "note-03"})
+
