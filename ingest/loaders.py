@@ -276,13 +276,11 @@ def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:
 def load_url(url: str, settings: Settings) -> Document:
     """Fetch an http(s) URL (public addresses only, unless allowed; time and size limits) and parse it by its
     content type and declared charset."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise IngestError(f"{url}: not an http(s) URL")
-    fetched = fetch(url, settings)
+    fetched = fetch(url, settings)  # refuses anything but an http(s) URL to a public address first
     suffix = _CONTENT_TYPES.get(fetched.content_type)
     if suffix is None:
         raise IngestError(f"{url}: unsupported content type {fetched.content_type or '(none)'}")
     # The query is part of the id: page?article_id=1 and page?article_id=2 are different documents.
+    parsed = urlparse(url)
     doc_id = make_doc_id(parsed.netloc + re.sub(r"\.[A-Za-z0-9]{1,5}$", "", parsed.path) + "-" + parsed.query)
     return parse_bytes(fetched.data, suffix, url, url, doc_id, {}, fetched.charset)

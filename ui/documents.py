@@ -33,12 +33,11 @@ def document_choices(settings: Settings) -> list[tuple[str, str]]:
 
 
 def _outcome(report: IngestReport, name: str, settings: Settings) -> str:
-    chunks = {e.doc_id: e.chunks for e in list_documents(settings)}
     if report.added or report.updated:
         doc_id = (report.added or report.updated)[0]
         verb = "added" if report.added else "updated"
-        n = chunks.get(doc_id, 0)
-        flagged = next((e.flagged for e in list_documents(settings) if e.doc_id == doc_id), 0)
+        entry = next((e for e in list_documents(settings) if e.doc_id == doc_id), None)
+        n, flagged = (entry.chunks, entry.flagged) if entry else (0, 0)
         note = (f" {flagged} passage{'' if flagged == 1 else 's'} that address{'es' if flagged == 1 else ''} an "
                 "assistant will never be used in answers." if flagged else "")
         return f"✓ {name}: {verb} as `{doc_id}` ({n} chunk{'' if n == 1 else 's'}); ask about it now.{note}"
