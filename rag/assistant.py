@@ -7,10 +7,12 @@ import time
 from collections.abc import Iterator
 from functools import lru_cache
 
-from ingest.embedding import get_embedder
+from ingest.embedding import Embedder, get_embedder
+from ingest.query_encoder import get_query_encoder
 from kvisa.settings import Settings
 from rag.extractive import ExtractiveAnswerer
 from rag.followup import contextualize
+from rag.jieba_cache import load_jieba
 from rag.retrieve import Filters, HybridRetriever
 from rag.terms import Glossary, use_glossary
 from rag.types import Answer, BackendUnavailable, Turn
@@ -23,11 +25,22 @@ class Assistant:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        load_jieba(settings.home / "cache")  # before anything cuts Chinese text
         use_glossary(Glossary.load(settings.glossary_path))
-        self.embedder = get_embedder(settings.embed_model, settings.embed_batch_size)
-        self.retriever = HybridRetriever(settings, self.embedder)
+        # Questions need only query vectors (ONNX, no torch); `embedder` is the full model, loaded on first use.
+        self.retriever = HybridRetriever(settings, get_query_encoder(settings))
         self.extractive = ExtractiveAnswerer(self.retriever, settings)
         self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Build what the first question needs before it comes: the lexical index and the encoder's first run."""
+        _ = self.retriever.lexical
+        self.retriever.embedder.encode_query("warm-up")
+
+    @property
+    def embedder(self) -> Embedder:
+        """sentence-transformers, for what encodes many texts: LLM answer checks and eval's support metric."""
+        return get_embedder(self.settings.embed_model, self.settings.embed_batch_size)
 
     def available_backends(self) -> list[str]:
         """Backends that can answer right now with the current settings."""

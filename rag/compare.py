@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from rag.question import Question
 from rag.retrieve import Evidence
@@ -27,9 +28,12 @@ def about(subject: str, evidence: Evidence) -> bool:
     return bool(words) and all(covers((w,), evidence.terms | section) for w in words)
 
 
-# Words that say "compare" or name what is compared, not an aspect of it.
-_COMPARING = frozenset(tokenize("differ difference different compare comparison versus vs contrast similar "
-                                "similarity common program programme visa 区别 不同 差异 相比 比较 异同 对比"))
+@cache
+def _comparing() -> frozenset[str]:
+    """Words that say "compare" or name what is compared, not an aspect of it. Tokenised on first use, not at
+    import: the Chinese words need jieba's dictionary, which the Assistant loads from its fast cache first."""
+    return frozenset(tokenize("differ difference different compare comparison versus vs contrast similar "
+                              "similarity common program programme visa 区别 不同 差异 相比 比较 异同 对比"))
 
 
 def aspects_of(question: Question) -> dict[str, tuple[str, ...]]:
@@ -38,7 +42,7 @@ def aspects_of(question: Question) -> dict[str, tuple[str, ...]]:
     if question.aspects:
         return {aspect: tuple(tokenize(aspect)) for aspect in question.aspects}
     subjects = {t for s in question.subjects for t in tokenize(s)} | {s.lower() for s in question.subjects}
-    rest = [t.text for t in question.focus if t.text not in _COMPARING
+    rest = [t.text for t in question.focus if t.text not in _comparing()
             and not any(t.text == s or t.text.startswith(f"{s}'") for s in subjects)]
     if rest:
         return {" ".join(rest): tuple(rest)}

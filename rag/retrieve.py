@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.embedding import Embedder
 from ingest.pipeline import index_generation
+from ingest.query_encoder import EncodesQueries
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
 from rag.terms import expand_terms, glossed, tokenize
@@ -195,7 +195,7 @@ def fuse(rankings: list[list[tuple[str, float]]], rrf_k: int) -> dict[str, float
 class HybridRetriever:
     """Dense + BM25 retrieval over the current index; the in-memory side rebuilds when the index changes."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: EncodesQueries) -> None:
         self.settings = settings
         self.tuning = settings.answering
         self.embedder = embedder

@@ -77,6 +77,14 @@ def assistant_for(settings: Settings):
         return get_assistant(settings)
 
 
+def warm_up(settings: Settings) -> None:
+    """Load the assistant, its indexes and its query encoder (run in the background after launch)."""
+    try:
+        assistant_for(settings).warm_up()
+    except Exception:  # e.g. the Chroma server is down: the first question retries and reports it
+        log.exception("loading the assistant failed")
+
+
 def backends(settings: Settings) -> list[str]:
     try:
         return assistant_for(settings).available_backends()
@@ -223,8 +231,9 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
         show_error=False, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
         footer_links=["api"], max_file_size=settings.max_bytes, theme=THEME, css=CSS, head=HEAD,
     )
-    # Load the models only once the page is up: the first question is then fast, the page is not delayed.
-    threading.Thread(target=backends, args=(settings,), daemon=True, name="kvisa-warmup").start()
+    # Load what the first question needs only once the page is up: the page is not delayed, and the first
+    # question is fast. A question asked meanwhile waits for the loading (assistant_for's lock), never fails.
+    threading.Thread(target=warm_up, args=(settings,), daemon=True, name="kvisa-warmup").start()
     if not quiet:
         print(f"kvisa chat: {url}  (Ctrl-C stops it)", flush=True)
     if block:
