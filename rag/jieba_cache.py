@@ -28,7 +28,7 @@ def _read(path: Path) -> tuple[dict[str, int], int] | None:
         with np.load(path, allow_pickle=False) as data:  # plain arrays: no pickle, nothing to execute
             words = data["words"].tobytes().decode("utf-8").split("\n")
             return dict(zip(words, data["freqs"].tolist(), strict=True)), int(data["total"])
-    except (OSError, ValueError, KeyError):
+    except Exception:  # missing, truncated (BadZipFile, EOFError), foreign: rebuilt from jieba's own loading
         return None
 
 

@@ -33,9 +33,11 @@ def test_the_first_load_writes_the_cache_and_the_next_reads_the_same_dictionary(
     assert second.lcut(text) == own.lcut(text)
 
 
-def test_a_damaged_cache_is_rebuilt(tmp_path: Path, own) -> None:
+@pytest.mark.parametrize("damage", ["foreign", "truncated"])
+def test_a_damaged_cache_is_rebuilt(tmp_path: Path, own, damage: str) -> None:
     load_jieba(tmp_path, jieba.Tokenizer())
-    cache_path(tmp_path).write_bytes(b"not a cache")
+    path = cache_path(tmp_path)
+    path.write_bytes(b"not a cache" if damage == "foreign" else path.read_bytes()[: path.stat().st_size // 2])
     tokenizer = jieba.Tokenizer()
     load_jieba(tmp_path, tokenizer)
     assert tokenizer.FREQ == own.FREQ
