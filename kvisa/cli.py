@@ -122,11 +122,13 @@ def ask(
     doc: str = typer.Option(None, "--doc", help="Only this doc_id."),
     jurisdiction: str = typer.Option(None, "--jurisdiction", help="Only US or PRC documents."),
     language: str = typer.Option(None, "--language", help="Only documents in this language (en, zh)."),
+    markdown: bool = typer.Option(False, "--markdown", help="Print Markdown: the answer, then its sources."),
 ) -> None:
     """Answer a question from the corpus, with numbered citations.
 
     Example: kvisa ask "Does the K visa require an employer?"
              kvisa ask "K字签证发给什么人？" --json
+             kvisa ask "What is the K visa?" --markdown > answer.md
     """
     from ingest.pipeline import list_documents
     from rag.assistant import BackendUnavailable, get_assistant
@@ -149,6 +151,11 @@ def ask(
         return
     if as_json:
         typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+        return
+    if markdown:
+        from rag.export import answer_markdown
+
+        typer.echo(answer_markdown(answer))
         return
     typer.echo(answer_text(answer))
 
@@ -250,6 +257,37 @@ def chat(
         typer.echo(f"index: {len(report.added) + len(report.updated)} documents ingested, "
                    f"{len(report.unchanged)} unchanged")
     launch(settings, host, port)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1; others need KVISA_AUTH)."),
+    port: int = typer.Option(None, "--port", help="Port (default 7860)."),
+) -> None:
+    """Serve only the OpenAI-compatible API (/v1/models, /v1/chat/completions), without the web page.
+
+    Example: kvisa serve --port 8000
+             then any OpenAI client with base_url http://127.0.0.1:8000/v1 and model "kvisa"
+    """
+    import uvicorn
+
+    from ingest.pipeline import list_documents
+    from rag.assistant import get_assistant
+    from ui.app import BindError, check_bind
+    from ui.openai_api import api_app
+
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    try:
+        credentials = check_bind(host, settings.auth)
+    except BindError as exc:
+        fail(str(exc))
+        return
+    if not list_documents(settings):
+        fail("the index is empty; run 'kvisa ingest' first")
+    get_assistant(settings).warm_up()  # the first request is then as fast as the others
+    typer.echo(f"kvisa serve: http://{host}:{port}/v1  (model \"kvisa\"; Ctrl-C stops it)")
+    uvicorn.run(api_app(settings, credentials), host=host, port=port, log_level="warning")
 
 
 @app.command("eval")

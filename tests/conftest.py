@@ -35,13 +35,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str) -> None:
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str,
+                  headers: dict[str, str] | None = None) -> None:
     """Poll `url` until it answers 200, failing early if the server process has died."""
     deadline = time.monotonic() + timeout
     while True:
         assert process.poll() is None, f"{what} exited before answering"
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2, headers=headers).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

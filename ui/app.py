@@ -19,6 +19,7 @@ from kvisa.settings import Settings
 from rag.types import Answer, Turn
 from ui.cards import CSS, HEAD, answer_html, citations_json, error_html, partial_html
 from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
+from ui.openai_api import openai_router
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,9 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None,
         show_error=False, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False,
         footer_links=["api"], max_file_size=settings.max_bytes, theme=THEME, css=CSS, head=HEAD,
     )
+    # The OpenAI-compatible API on the same server, behind the same password (ui/openai_api.py).
+    demo.app.include_router(openai_router(settings, lambda: assistant_for(settings), credentials,
+                                          lambda: backends(settings)))
     # Load what the first question needs only once the page is up: the page is not delayed, and the first
     # question is fast. A question asked meanwhile waits for the loading (assistant_for's lock), never fails.
     threading.Thread(target=warm_up, args=(settings,), daemon=True, name="kvisa-warmup").start()

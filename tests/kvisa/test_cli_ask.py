@@ -57,3 +57,13 @@ def test_asking_an_empty_index_says_to_ingest_first(tmp_settings: Settings) -> N
     result = kvisa(tmp_settings, "ask", "Does the K visa require an employer?")
     assert result.returncode == 1
     assert result.stderr.strip() == "kvisa: error: the index is empty; run 'kvisa ingest' first"
+
+
+def test_ask_markdown_prints_the_answer_then_linked_sources_with_quotes(corpus_settings: Settings) -> None:
+    result = kvisa(corpus_settings, "ask", "Who signed Proclamation 10973?", "--markdown")
+    assert result.returncode == 0, result.stderr
+    answer, sources = result.stdout.split("\n\n**Sources**\n\n")
+    assert "Trump" in answer and "[1]" in answer
+    first = sources.splitlines()[0]
+    assert first.startswith("- [1] [Proclamation 10973") and "](https://www.whitehouse.gov/" in first
+    assert sources.splitlines()[1].startswith("  > ")  # the sentence relied on, quoted

@@ -1,0 +1,70 @@
+"""Export: an answer or a conversation as Markdown or JSON, one form for the CLI, the API and the web chat."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from rag.types import Answer, Citation, ComparisonTable
+
+_URL = re.compile(r"https?://[^\s<>()\"']+")
+
+
+def first_url(source_url: str) -> str:
+    """The first http(s) URL of a source_url field, which may hold several URLs with notes."""
+    match = _URL.search(source_url or "")
+    return match.group(0).rstrip(".,;:") if match else ""
+
+
+def _cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def table_markdown(table: ComparisonTable) -> str:
+    """A comparison table as a Markdown table; each cell keeps its [n] marker."""
+    lines = ["| " + " | ".join(_cell(c) for c in table.columns) + " |",
+             "|" + "---|" * len(table.columns)]
+    for row in table.rows:
+        cells = [f"{c.text} [{c.n}]" if c.n is not None else c.text for c in row.cells]
+        lines.append("| " + " | ".join(_cell(t) for t in [row.aspect, *cells]) + " |")
+    return "\n".join(lines)
+
+
+def source_markdown(citation: Citation) -> str:
+    """One numbered source: title (linked when it has a URL), section, and the sentence relied on, quoted."""
+    url = first_url(citation.source_url)
+    title = f"[{citation.title}]({url})" if url else citation.title
+    line = f"- [{citation.n}] {title}" + (f" — {citation.section}" if citation.section else "")
+    quote = " ".join((citation.quote or "").split())
+    return f"{line}\n  > {quote}" if quote else line
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer with its [n] markers, its table if any, then its numbered sources."""
+    parts = [answer.text]
+    if answer.table and answer.table.rows:
+        parts.append(table_markdown(answer.table))
+    if answer.citations:
+        parts.append("**Sources**\n\n" + "\n".join(source_markdown(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def conversation_markdown(answers: list[Answer], title: str = "kvisa conversation") -> str:
+    """Every question and answer of a conversation, each answer with its own numbered sources."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    turns = [f"## Q{i}: {a.question}\n\n{answer_markdown(a)}" for i, a in enumerate(answers, 1)]
+    return "\n\n".join([f"# {title}\n\nExported {stamp}.", *turns]) + "\n"
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer as plain JSON: the `kvisa ask --json` object, with each citation's quote and link."""
+    data = answer.to_json()
+    data["citations"] = [{**c, "quote": a.quote, "url": first_url(a.source_url)}
+                         for c, a in zip(data["citations"], answer.citations, strict=True)]
+    return data
+
+
+def conversation_json(answers: list[Answer]) -> dict[str, Any]:
+    return {"exported": datetime.now(UTC).isoformat(timespec="seconds"), "turns": [answer_json(a) for a in answers]}
