@@ -44,6 +44,8 @@ class GoldItem:
     answerable: bool
     style: str = ""  # one of STYLES, or "" when the file does not label styles
     split: str = ""  # "train" or "test" as recorded in the file; "" when the file does not record one
+    draft: bool = False  # a candidate (from feedback) that a person has still to complete
+    note: str = ""  # what a draft's author should know (the user's feedback)
 
     @property
     def language(self) -> str:
@@ -98,11 +100,15 @@ def parse_item(line: str) -> GoldItem:
         answerable=record["answerable"],
         style=_choice(record, "style", STYLES),
         split=_choice(record, "split", SPLITS),
+        draft=record.get("draft") is True,
+        note=str(record.get("note", "")),
     )
     if item.split and item.split != split_for(item.id):
         raise ValueError(f'"split" is "{item.split}" but the fixed rule (eval.gold.split_for) puts this id in '
                          f'"{split_for(item.id)}"')
     if item.answerable:
+        if item.draft:  # a person completes it before it counts (parse_gold refuses it until then)
+            return item
         # Without facts or sources an answerable item could never be scored as right or cited.
         if not item.key_facts:
             raise ValueError('an answerable item needs at least one entry in "key_facts"')
@@ -113,8 +119,9 @@ def parse_item(line: str) -> GoldItem:
     return item
 
 
-def parse_gold(text: str, name: str = "gold") -> list[GoldItem]:
-    """All items of a gold file's text; every bad line is reported as `name:LINE: problem`."""
+def parse_gold(text: str, name: str = "gold", drafts: bool = False) -> list[GoldItem]:
+    """All items of a gold file's text; every bad line is reported as `name:LINE: problem`. Draft items
+    (candidates still to be completed) are bad lines unless `drafts` is set."""
     items: list[GoldItem] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
@@ -125,6 +132,10 @@ def parse_gold(text: str, name: str = "gold") -> list[GoldItem]:
             item = parse_item(line)
         except ValueError as exc:
             problems.append(f"{name}:{number}: {exc}")
+            continue
+        if item.draft and not drafts:
+            problems.append(f'{name}:{number}: a draft: complete "answer", "key_facts" and "sources", then remove '
+                            '"draft"')
             continue
         if item.id in first_line:
             problems.append(f'{name}:{number}: duplicate id "{item.id}" (first on line {first_line[item.id]})')
@@ -139,8 +150,8 @@ def parse_gold(text: str, name: str = "gold") -> list[GoldItem]:
     return items
 
 
-def load_gold(path: Path | str) -> list[GoldItem]:
-    """Read and validate a gold JSONL file."""
+def load_gold(path: Path | str, drafts: bool = False) -> list[GoldItem]:
+    """Read and validate a gold JSONL file (with `drafts`, candidates still to be completed pass too)."""
     path = Path(path)
     if not path.is_file():
         raise GoldError(f"{path}: gold file not found")
@@ -148,4 +159,4 @@ def load_gold(path: Path | str) -> list[GoldItem]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise GoldError(f"{path}: not valid UTF-8 text (bad byte at offset {exc.start})") from exc
-    return parse_gold(text, str(path))
+    return parse_gold(text, str(path), drafts)

@@ -7,6 +7,7 @@ import re
 import sys
 import time
 import unicodedata
+from pathlib import Path
 
 import typer
 
@@ -18,6 +19,8 @@ app = typer.Typer(help="kvisa: cited answers about China's K visa and US H-1B po
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
 docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
+gold_app = typer.Typer(help="Make gold Q&A items.", no_args_is_help=True)
+app.add_typer(gold_app, name="gold")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -257,6 +260,34 @@ def chat(
         typer.echo(f"index: {len(report.added) + len(report.updated)} documents ingested, "
                    f"{len(report.unchanged)} unchanged")
     launch(settings, host, port)
+
+
+@gold_app.command("from-feedback")
+def gold_from_feedback(out: Path = typer.Option(..., "--out", help="Gold JSONL file to write.")) -> None:
+    """Write gold-format candidates from the chat's 👍/👎 feedback (KVISA_HOME/feedback.jsonl).
+
+    Each rated question becomes one item. A 👎 "should have refused" is a finished unanswerable item; the
+    others are drafts ("draft": true) whose answer, key facts and sources a person completes from the
+    documents; `kvisa eval` refuses a draft until then.
+
+    Example: kvisa gold from-feedback --out eval/gold_feedback.jsonl
+    """
+    from eval.gold import GoldError, load_gold
+    from kvisa.feedback import feedback_path, gold_candidates, read_feedback
+
+    settings = _settings()
+    feedbacks = read_feedback(settings)
+    if not feedbacks:
+        fail(f"no feedback yet ({feedback_path(settings)} is missing or empty)")
+    items = gold_candidates(feedbacks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    try:
+        load_gold(out, drafts=True)  # the very loader kvisa eval uses, drafts allowed
+    except GoldError as exc:
+        fail(f"the candidates do not load: {exc}")
+    drafts = sum(1 for i in items if i.get("draft"))
+    typer.echo(f"{len(items)} candidates ({drafts} drafts to complete) -> {out}")
 
 
 @app.command()
