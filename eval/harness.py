@@ -23,6 +23,7 @@ from kvisa.settings import PROJECT_ROOT, Settings, get_settings
 from rag.types import Answer
 
 AskFn = Callable[[str], Answer]
+ProgressFn = Callable[[int, int], None]  # (questions done, questions in all)
 GoldArg = Path | str | Sequence[Path | str] | None
 
 EVAL_DIR = PROJECT_ROOT / "eval"
@@ -102,8 +103,9 @@ def item_record(item: GoldItem, answer: Answer, latency_ms: float, score: ItemSc
 
 
 def run_items(name: str, items: Sequence[GoldItem], ask: AskFn, supports: SupportFn,
-              progress: bool = True) -> dict[str, Any]:
-    """Ask every item with a progress bar; return {"name", "summary", "items"} of this system."""
+              progress: bool = True, on_item: ProgressFn | None = None) -> dict[str, Any]:
+    """Ask every item with a progress bar (and `on_item(done, total)` after each, for the web app); return
+    {"name", "summary", "items"} of this system."""
     answers: list[Answer] = []
     scores: list[ItemScore] = []
     records: list[dict[str, Any]] = []
@@ -116,6 +118,8 @@ def run_items(name: str, items: Sequence[GoldItem], ask: AskFn, supports: Suppor
         answers.append(answer)
         scores.append(score_item(item, answer, supports))
         records.append(item_record(item, answer, latency_ms, scores[-1]))
+        if on_item:
+            on_item(len(records), len(items))
     summary = summarize(items, answers, scores, [r["latency_ms"] for r in records])
     return {"name": name, "summary": summary, **breakdowns(records), "items": records}
 
@@ -174,7 +178,7 @@ def _system(run: dict[str, Any]) -> dict[str, Any]:
 
 def run_eval(gold: GoldArg, out: Path | str, settings: Settings | None = None, *, backend: str | None = None,
              baseline: bool = False, top_k: int | None = None, progress: bool = True, split: str = "all",
-             docs_dir: Path | str | None = DOCS_DIR) -> dict[str, Any]:
+             docs_dir: Path | str | None = DOCS_DIR, on_item: ProgressFn | None = None) -> dict[str, Any]:
     """Evaluate kvisa (and optionally the naive baseline) on the `split` items of one or more gold files
     (None: every eval/gold_*.jsonl); write DIR/results.json, DIR/report.md and DIR/plots/*.png.
     Documents the items cite that are missing from the index are first ingested from docs_dir when it
@@ -202,12 +206,13 @@ def run_eval(gold: GoldArg, out: Path | str, settings: Settings | None = None, *
     assistant = get_assistant(settings)
     supports = embedding_support(assistant.embedder)
     runs = [run_items(f"kvisa ({backend})", items,
-                      lambda q: assistant.ask(q, backend=backend, top_k=top_k), supports, progress)]
+                      lambda q: assistant.ask(q, backend=backend, top_k=top_k), supports, progress, on_item)]
     if baseline:
         from eval.baseline import NaiveBaseline
 
         naive = NaiveBaseline(settings)
-        runs.append(run_items("baseline (LlamaIndex)", items, lambda q: naive.ask(q, top_k=top_k), supports, progress))
+        runs.append(run_items("baseline (LlamaIndex)", items, lambda q: naive.ask(q, top_k=top_k), supports, progress,
+                              on_item))
     results: dict[str, Any] = _system(runs[0])
     if baseline:
         results["baseline"] = _system(runs[1])

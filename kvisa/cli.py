@@ -325,7 +325,9 @@ def serve(
 def eval_command(
     gold: list[str] = typer.Option(None, "--gold", help="Gold Q&A file (JSON lines, see eval/GOLD_FORMAT.md); "
                                    "repeat for several. Default: every eval/gold_*.jsonl of the project."),
-    out: str = typer.Option(..., "--out", help="Folder for results.json, report.md and plots/."),
+    out: str = typer.Option(None, "--out", help="Folder for results.json, report.md and plots/ (default: a new "
+                            "KVISA_HOME/evals/<time>-<gold>/, where the web app's Evaluation tab finds it)."),
+    list_runs: bool = typer.Option(False, "--list", help="List the stored runs of KVISA_HOME/evals/ and exit."),
     split: str = typer.Option("all", "--split", help="Only the train or test items of the gold files, or all."),
     backend: str = typer.Option(None, "--backend", help="extractive (default), llamacpp or openai."),
     baseline: bool = typer.Option(False, "--baseline", help="Also run the naive LlamaIndex baseline."),
@@ -334,18 +336,25 @@ def eval_command(
     """Evaluate kvisa on gold Q&A files and write a report with plots. Documents the gold items cite that the
     index lacks are added first from eval/docs/ when they are there.
 
-    Example: kvisa eval --out eval-out --split test
+    Example: kvisa eval --split test
              kvisa eval --gold eval/gold_dev.jsonl --gold my-gold.jsonl --out eval-out --baseline
+             kvisa eval --list
     """
     from eval.gold import GoldError
-    from eval.harness import SPLIT_CHOICES, EvalError, run_eval
+    from eval.harness import SPLIT_CHOICES, EvalError, gold_paths, run_eval
+    from eval.runs import new_run_dir
     from rag.assistant import BackendUnavailable
+
+    if list_runs:
+        _print_runs()
+        return
 
     if backend and backend not in ("extractive", "llamacpp", "openai"):
         fail(f"unknown backend {backend!r}; use extractive, llamacpp or openai")
     if split not in SPLIT_CHOICES:
         fail(f"unknown split {split!r}; use {', '.join(SPLIT_CHOICES)}")
     try:
+        out = out or str(new_run_dir(_settings(), gold_paths(gold or None)))
         results = run_eval(gold or None, out, _settings(), backend=backend, baseline=baseline, top_k=top_k,
                            split=split)
     except (GoldError, EvalError, IngestError, BackendUnavailable) as exc:
@@ -363,6 +372,18 @@ def eval_command(
     typer.echo(f"accuracy by style: {styles}")
     typer.echo(f"gold: {', '.join(results['run']['gold'])} (split {split}, {results['summary']['n_items']} items)")
     typer.echo(f"wrote {out}/results.json and {out}/report.md")
+
+
+def _print_runs() -> None:
+    from eval.runs import list_runs
+
+    runs = list_runs(_settings())
+    if not runs:
+        typer.echo("no stored runs yet (kvisa eval without --out stores one)")
+    for run in runs:
+        s = run.summary
+        typer.echo(f"{run.name}  {'+'.join(run.gold)} ({run.split}, {run.backend}, {s['n_items']} items): "
+                   f"answer_accuracy {s['answer_accuracy']}, refusal_accuracy {s['refusal_accuracy']}  {run.folder}")
 
 
 def main() -> None:  # pragma: no cover - console entry point helper

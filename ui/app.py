@@ -19,6 +19,7 @@ from kvisa.settings import Settings
 from rag.types import Answer, Turn
 from ui.cards import CSS, HEAD, answer_html, citations_json, error_html, partial_html
 from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
+from ui.evaluation import build_evaluation_tab
 from ui.openai_api import openai_router
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,8 @@ def build_app(settings: Settings) -> gr.Blocks:
                                           label="Passages to retrieve", elem_id="kv-topk")
             with gr.Tab("Documents", id="documents") as documents_tab:
                 table, doc_menu = build_documents_tab(settings)
+            with gr.Tab("Evaluation", id="evaluation"):
+                build_evaluation_tab(settings, ["extractive", "llamacpp", "openai"])
 
         def on_ask(q, m, t, b, k):
             yield from respond(settings, q, m, t, b, k)
