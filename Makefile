@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install chat test lint browser clean stress
+.PHONY: install chat test lint browser clean stress bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,11 +42,23 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 
-# Not part of `make test` (about 25 minutes): 100 random kills of ingest, add, update and remove, against
-# the embedded store and against a `chroma run` server; figures in eval/results/stress_kills_*.json.
+# Not part of `make test` (about 27 minutes): 100 random kills of ingest, add, update and remove, against
+# the embedded store and against a `chroma run` server (eval/results/stress_kills_*.json); then 50 chat users
+# for 60 s while documents are added through the chat (eval/results/chat_load.json).
 stress: install
 	$(BIN)/python eval/stress_kills.py --trials 100
 	$(BIN)/python eval/stress_kills.py --trials 100 --server --seed 1
+	home=$$(mktemp -d) && KVISA_HOME=$$home $(BIN)/kvisa ingest && \
+	KVISA_HOME=$$home $(BIN)/python eval/bench_chat.py --users 50 --seconds 60 --ingest; \
+	status=$$?; rm -rf $$home; exit $$status
+
+# Not part of `make test`: web chat and API speed under concurrent users; figures in eval/results/.
+bench: install
+	home=$$(mktemp -d) && KVISA_HOME=$$home $(BIN)/kvisa ingest && \
+	KVISA_HOME=$$home $(BIN)/python eval/bench_chat.py --users 1 5 20 50 && \
+	KVISA_HOME=$$home $(BIN)/python eval/bench_api.py && \
+	KVISA_HOME=$$home $(BIN)/python eval/bench_eval_tab.py; \
+	status=$$?; rm -rf $$home; exit $$status
 
 clean:
 	rm -rf .kvisa test-output
