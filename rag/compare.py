@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 
 from rag.question import Question
@@ -71,6 +72,40 @@ def _best(subject: str, others: list[str], words: tuple[str, ...], named: bool,
     return max(matching, key=lambda u: (not any(about(o, u.evidence) for o in others), u.score), default=None)
 
 
+def _column_of(subject: str, header: list[str]) -> int | None:
+    """The column whose heading names the subject ("Green Card" in "| | Blue Card | Green Card |")."""
+    words = tokenize(subject)
+    for i, heading in enumerate(header[1:], start=1):
+        if heading == subject or (words and all(covers((w,), frozenset(tokenize(heading))) for w in words)):
+            return i
+    return None
+
+
+def side_by_side(subjects: tuple[str, ...], words: tuple[str, ...], named: bool,
+                 candidates: list[ScoredUnit]) -> list[ScoredUnit | None] | None:
+    """A table row that already sets the subjects side by side, one column each, on this aspect: each
+    subject's cell, cited to that row. None when no candidate row does."""
+    for unit in candidates:
+        evidence = unit.evidence
+        if evidence.metadata.get("kind") != "table_row" or unit.score < CELL_SCORE \
+                or not speaks_of(words, named, evidence):
+            continue
+        header = [c.strip() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
+        columns = [_column_of(s, header) for s in subjects]
+        cells = [c.strip() for c in evidence.text.strip().strip("|").split("|")]
+        if None in columns or len(set(columns)) < len(columns) or max(columns) >= len(cells):
+            continue
+        return [_cell(unit, cells[c]) if cells[c] else None for c in columns]
+    return None
+
+
+def _cell(row: ScoredUnit, text: str) -> ScoredUnit:
+    """One cell of a table row as a unit of its own, its offsets on the cell's words (what a citation quotes)."""
+    start = row.evidence.start + max(0, row.evidence.text.find(text))
+    metadata = {**row.evidence.metadata, "kind": "table_cell", "start": start, "end": start + len(text)}
+    return replace(row, evidence=replace(row.evidence, text=text, metadata=metadata))
+
+
 def compare(question: Question, find: FindUnits) -> list[Row]:
     """One row per aspect covered for at least one subject; a subject it does not cover gets None.
     Empty when no aspect is covered for all subjects.
@@ -83,8 +118,10 @@ def compare(question: Question, find: FindUnits) -> list[Row]:
     for aspect, words in aspects.items():
         if not words:
             continue
-        cells = [_best(s, [o for o in question.subjects if o != s], words, named,
-                       find(f"{s} {aspect} {' '.join(words)}")) for s in question.subjects]
+        cells = side_by_side(question.subjects, words, named,
+                             find(f"{' '.join(question.subjects)} {aspect} {' '.join(words)}"))
+        cells = cells or [_best(s, [o for o in question.subjects if o != s], words, named,
+                                find(f"{s} {aspect} {' '.join(words)}")) for s in question.subjects]
         if any(cells):
             rows.append((aspect, cells))
     if not aspects:  # nothing to compare on (no aspect named, no glossary): the best unit about each subject
