@@ -90,7 +90,11 @@ def docs_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON l
 
     from ingest.pipeline import list_documents
 
-    entries = list_documents(_settings())
+    try:
+        entries = list_documents(_settings())
+    except IngestError as exc:
+        fail(str(exc))
+        return
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
         return

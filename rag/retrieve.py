@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.pipeline import index_generation
+from ingest.manifest import open_manifest
 from ingest.query_encoder import EncodesQueries
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
@@ -200,17 +200,25 @@ class HybridRetriever:
         self.tuning = settings.answering
         self.embedder = embedder
         self.store: ChunkStore = open_store(settings)
+        self.manifest = open_manifest(settings, self.store.client)
         self._lexical: LexicalIndex | None = None
         self._generation = -1
         self._lock = threading.Lock()
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The in-memory index, rebuilt whenever an add, update or remove bumped the manifest generation."""
-        generation = index_generation(self.settings)
+        """The in-memory index, rebuilt whenever an add, update or remove bumped the manifest generation.
+
+        Only the versions the manifest lists are kept: a version another process is writing now, or one it
+        has just replaced and not yet deleted, is never an answer (and never one half old, half new).
+        """
+        generation = self.manifest.current_generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                self._lexical = LexicalIndex(self.store.all_chunks(), self.store.all_units())
+                vouched = {(e.doc_id, e.content_hash) for e in self.manifest.reload().values()}
+                chunks = [c for c in self.store.all_chunks()
+                          if (c.metadata["doc_id"], c.metadata["content_hash"]) in vouched]
+                self._lexical = LexicalIndex(chunks, self.store.all_units())
                 self._generation = generation
             return self._lexical
 
