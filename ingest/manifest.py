@@ -1,12 +1,17 @@
-"""The manifest: one entry per ingested document, keyed by doc_id, written atomically after each change."""
+"""The manifest: one entry per ingested document; a file under KVISA_HOME, or records on a Chroma server."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Protocol
+
+from kvisa.settings import Settings
 
 
 @dataclass
@@ -24,8 +29,36 @@ class ManifestEntry:
     flagged: int = 0  # units that speak to a model ("ignore previous instructions"), kept out of answers
 
 
+Key = tuple[str, str]  # (doc_id, content_hash): one version of one document
+
+
+class ManifestStore(Protocol):
+    """What the pipeline and retrieval need of a manifest, whichever place it lives in."""
+
+    entries: dict[str, ManifestEntry]  # the snapshot of the last reload(), kept current by this process's writes
+
+    def reload(self) -> dict[str, ManifestEntry]: ...
+
+    def fresh_entry(self, doc_id: str) -> ManifestEntry | None: ...
+
+    def current_generation(self) -> int: ...
+
+    def record(self, entry: ManifestEntry) -> None: ...
+
+    def forget(self, doc_id: str) -> None: ...
+
+    def claim(self, doc_id: str, content_hash: str) -> Any: ...
+
+    def claimed(self) -> set[Key]: ...
+
+    def drop_dead_claims(self) -> None: ...
+
+
 class Manifest:
-    """A JSON file of ManifestEntry objects; `generation` grows by one at every saved change."""
+    """A JSON file of ManifestEntry objects; `generation` grows by one at every saved change.
+
+    Only one process writes an embedded store, so it has no claims: everything it does not list is a remain.
+    """
 
     def __init__(self, path: Path, entries: dict[str, ManifestEntry], generation: int = 0) -> None:
         self.path = path
@@ -39,6 +72,35 @@ class Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = {d["doc_id"]: ManifestEntry(**d) for d in data.get("documents", [])}
         return cls(path, entries, int(data.get("generation", 0)))
+
+    def reload(self) -> dict[str, ManifestEntry]:
+        fresh = Manifest.load(self.path)
+        self.entries, self.generation = fresh.entries, fresh.generation
+        return self.entries
+
+    def fresh_entry(self, doc_id: str) -> ManifestEntry | None:
+        return self.entries.get(doc_id)
+
+    def current_generation(self) -> int:
+        return Manifest.load(self.path).generation
+
+    def record(self, entry: ManifestEntry) -> None:
+        self.entries[entry.doc_id] = entry
+        self.save()
+
+    def forget(self, doc_id: str) -> None:
+        del self.entries[doc_id]
+        self.save()
+
+    @contextmanager
+    def claim(self, doc_id: str, content_hash: str) -> Iterator[None]:
+        yield
+
+    def claimed(self) -> set[Key]:
+        return set()
+
+    def drop_dead_claims(self) -> None:
+        return None
 
     def save(self) -> None:
         """Replace the file atomically, so a crash leaves either the old or the new manifest."""
@@ -54,3 +116,13 @@ class Manifest:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
+
+
+def open_manifest(settings: Settings, client: Any = None) -> ManifestStore:
+    """The file under KVISA_HOME in embedded mode; records on the server when KVISA_CHROMA_HOST is set."""
+    if not settings.chroma_host:
+        return Manifest.load(settings.manifest_path)
+    from ingest.shared_manifest import ServerManifest
+    from ingest.store import _client
+
+    return ServerManifest(client if client is not None else _client(settings), settings)

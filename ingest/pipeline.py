@@ -16,7 +16,7 @@ from ingest.embedding import get_embedder
 from ingest.failpoints import failpoint
 from ingest.guard import flag_instructions
 from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
-from ingest.manifest import Manifest, ManifestEntry
+from ingest.manifest import ManifestEntry, ManifestStore, open_manifest
 from ingest.query_encoder import build_onnx
 from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
@@ -62,16 +62,26 @@ def load_source(source: str, settings: Settings) -> Document:
     return load_path(Path(source), settings)
 
 
-def reconcile(store: ChunkStore, manifest: Manifest) -> int:
-    """Delete whatever an interrupted run left behind: chunks or units the manifest does not vouch for."""
-    stale = [cid for cid, (doc_id, digest) in store.chunk_hashes().items()
-             if doc_id not in manifest.entries or manifest.entries[doc_id].content_hash != digest]
+def reconcile(store: ChunkStore, manifest: ManifestStore) -> int:
+    """Delete what interrupted runs left behind: chunks and units of a version of a document that neither
+    the manifest nor a live claim (another process writing that version now, ingest/shared_manifest.py)
+    vouches for.
+
+    The reads go units, chunks, claims, manifest, because other processes may write meanwhile: a version
+    seen stored was claimed before it was stored, so if its claim is gone when claims are read, it was
+    recorded (or superseded) before the manifest is read.
+    """
+    units = store.unit_hashes()
+    chunks = store.chunk_hashes()
+    claimed = manifest.claimed()
+    vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()} | claimed
+    stale = [cid for cid, key in chunks.items() if key not in vouched]
     if stale:
         store.delete_chunks(stale)
-    live = set(store.chunk_hashes())
-    orphans = [uid for uid, owner in store.unit_owners().items() if owner not in live]
+    orphans = [uid for uid, key in units.items() if key not in vouched]
     if orphans:
         store.delete_units(orphans)
+    manifest.drop_dead_claims()
     return len(stale) + len(orphans)
 
 
@@ -86,7 +96,7 @@ class Indexer:
         self.settings = settings
         self.progress = progress
         self.store = open_store(settings)
-        self.manifest = Manifest.load(settings.manifest_path)
+        self.manifest = open_manifest(settings, self.store.client)
         self.signature = f"v{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap}"
         reconcile(self.store, self.manifest)
 
@@ -139,30 +149,34 @@ class Indexer:
 
         A crash before the manifest is saved leaves the old version (reconcile sweeps the new chunks);
         a crash after it leaves the new one (reconcile sweeps the old chunks). Deleting the old chunks
-        before saving would leave, after reconcile, a document with no chunks at all.
+        before saving would leave, after reconcile, a document with no chunks at all. Only the version
+        the manifest held is deleted: another version stored meanwhile belongs to another process's write.
         """
-        old = [cid for cid, (doc_id, digest) in self.store.chunk_hashes().items()
-               if doc_id == doc.doc_id and digest != doc.content_hash]
-        self.store.add_document(doc, chunks, cv, uv)
-        failpoint("stored")
-        self._record(doc, len(chunks), flagged)
-        failpoint("recorded")
-        self.store.delete_chunks(old)
+        with self.manifest.claim(doc.doc_id, doc.content_hash):
+            previous = self.manifest.fresh_entry(doc.doc_id)
+            self.store.add_document(doc, chunks, cv, uv)
+            failpoint("stored")
+            self._record(doc, len(chunks), flagged)
+            failpoint("recorded")
+            if previous is not None and previous.content_hash != doc.content_hash:
+                self.store.delete_chunks(self.store.chunk_ids_of(doc.doc_id, previous.content_hash))
 
     def _record(self, doc: Document, n_chunks: int, flagged: int) -> None:
-        self.manifest.entries[doc.doc_id] = ManifestEntry(
+        self.manifest.record(ManifestEntry(
             doc_id=doc.doc_id, content_hash=doc.content_hash, title=doc.title, language=doc.language,
             chunks=n_chunks, source=doc.source, source_url=doc.source_url,
             jurisdiction=doc.metadata.get("jurisdiction", ""), flagged=flagged,
-        )
-        self.manifest.save()
+        ))
 
-    def remove(self, doc_id: str) -> None:
-        ids = [cid for cid, (d, _) in self.store.chunk_hashes().items() if d == doc_id]
-        del self.manifest.entries[doc_id]
-        self.manifest.save()  # forget first: leftover chunks are then swept by reconcile
+    def remove(self, doc_id: str) -> bool:
+        """Forget a document, then delete the version it had; False when it is not in the index."""
+        entry = self.manifest.fresh_entry(doc_id)
+        if entry is None:
+            return False
+        self.manifest.forget(doc_id)  # forget first: leftover chunks are then swept by reconcile
         failpoint("forgotten")
-        self.store.delete_chunks(ids)
+        self.store.delete_chunks(self.store.chunk_ids_of(doc_id, entry.content_hash))
+        return True
 
 
 def _sync_removals(indexer: Indexer, folders: list[Path]) -> list[str]:
@@ -172,8 +186,8 @@ def _sync_removals(indexer: Indexer, folders: list[Path]) -> list[str]:
         source = Path(entry.source)
         if entry.source.startswith(("http://", "https://", "upload:")) or source.exists():
             continue
-        if any(source.resolve().parent == folder.resolve() for folder in folders):
-            indexer.remove(entry.doc_id)
+        in_folder = any(source.resolve().parent == folder.resolve() for folder in folders)
+        if in_folder and indexer.remove(entry.doc_id):
             gone.append(entry.doc_id)
     return gone
 
@@ -214,16 +228,14 @@ def ingest_upload(data: bytes, file_name: str, settings: Settings) -> IngestRepo
 
 
 def remove_document(doc_id: str, settings: Settings) -> None:
-    indexer = Indexer(settings, progress=False)
-    if doc_id not in indexer.manifest.entries:
+    if not Indexer(settings, progress=False).remove(doc_id):
         raise IngestError(f"no document with id {doc_id!r}; see 'kvisa docs list'")
-    indexer.remove(doc_id)
 
 
 def list_documents(settings: Settings) -> list[ManifestEntry]:
-    return sorted(Manifest.load(settings.manifest_path).entries.values(), key=lambda e: e.doc_id)
+    return sorted(open_manifest(settings).entries.values(), key=lambda e: e.doc_id)
 
 
 def index_generation(settings: Settings) -> int:
     """Grows at every change of the index; readers use it to know when their caches are stale."""
-    return Manifest.load(settings.manifest_path).generation
+    return open_manifest(settings).current_generation()

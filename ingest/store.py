@@ -47,6 +47,17 @@ def _client(settings: Settings) -> Any:
         raise IngestError(f"cannot open the Chroma store at {where}: {str(exc).splitlines()[0]}") from exc
 
 
+def guarded(server: str, call: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`call(*args, **kwargs)` with a lost connection to the server at `server` turned into one IngestError."""
+    import httpx
+
+    try:
+        return call(*args, **kwargs)
+    except (httpx.TransportError, ConnectionError, TimeoutError) as exc:
+        raise IngestError(f"the Chroma server at {server} cannot be reached "
+                          f"({type(exc).__name__}); try again when it is back") from exc
+
+
 class _ServerCollection:
     """A collection on a Chroma server whose lost connections become one-line IngestErrors: the chat and
     the CLI then say the server cannot be reached, and the next call after it is back simply works."""
@@ -59,17 +70,7 @@ class _ServerCollection:
         attr = getattr(self._collection, name)
         if not callable(attr):
             return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            import httpx
-
-            try:
-                return attr(*args, **kwargs)
-            except (httpx.TransportError, ConnectionError, TimeoutError) as exc:
-                raise IngestError(f"the Chroma server at {self._where} cannot be reached "
-                                  f"({type(exc).__name__}); try again when it is back") from exc
-
-        return call
+        return lambda *args, **kwargs: guarded(self._where, attr, *args, **kwargs)
 
 
 class ChunkStore:
@@ -97,10 +98,15 @@ class ChunkStore:
         got = self.chunks.get(include=["metadatas"])
         return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
-    def unit_owners(self) -> dict[str, str]:
-        """unit_id -> chunk_id for every stored unit."""
+    def unit_hashes(self) -> dict[str, tuple[str, str]]:
+        """unit_id -> (doc_id, content_hash) for every stored unit."""
         got = self.units.get(include=["metadatas"])
-        return {i: m["chunk_id"] for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def chunk_ids_of(self, doc_id: str, content_hash: str) -> list[str]:
+        """The chunks of one version of one document."""
+        where = {"$and": [{"doc_id": doc_id}, {"content_hash": content_hash}]}
+        return self.chunks.get(where=where, include=[])["ids"]
 
     def add_document(self, doc: Document, chunks: list[Chunk], chunk_vectors: np.ndarray,
                      unit_vectors: np.ndarray) -> None:

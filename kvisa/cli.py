@@ -60,8 +60,20 @@ def _run_ingest(sources: list[str], sync: bool) -> None:
     for e in list_documents(settings):
         if e.doc_id in written and e.flagged:
             typer.echo(f"{e.doc_id}: {e.flagged} passage(s) address an assistant; they will never be used in answers")
+    if report.added or report.updated or report.removed:
+        _refresh_lexical(settings)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _refresh_lexical(settings: Settings) -> None:
+    """Save the lexical index of what was just written, so the next start reads it instead of tokenising."""
+    from rag.retrieve import refresh_lexical_index
+
+    try:
+        refresh_lexical_index(settings)
+    except Exception as exc:  # only a cache: the next question builds it instead
+        typer.echo(f"kvisa: warning: lexical index not saved ({str(exc).splitlines()[0]})", err=True)
 
 
 @app.command()
@@ -93,7 +105,11 @@ def docs_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON l
 
     from ingest.pipeline import list_documents
 
-    entries = list_documents(_settings())
+    try:
+        entries = list_documents(_settings())
+    except IngestError as exc:
+        fail(str(exc))
+        return
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1))
         return
@@ -113,6 +129,7 @@ def docs_remove(doc_id: str = typer.Argument(..., help="The doc_id shown by 'kvi
         remove_document(doc_id, _settings())
     except IngestError as exc:
         fail(str(exc))
+    _refresh_lexical(_settings())
     typer.echo(f"removed {doc_id}")
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.pipeline import index_generation
+from ingest.manifest import ManifestStore, open_manifest
 from ingest.query_encoder import EncodesQueries
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
+from rag.jieba_cache import load_jieba
+from rag.lexical_store import BM25, Saved, Vocabulary, cache_dir, load_latest, save
 from rag.terms import expand_terms, glossed, tokenize
 from rag.types import Passage
 
@@ -76,56 +78,45 @@ class Retrieved:
     query_vector: np.ndarray
 
 
-class BM25:
-    """BM25 over a list of token lists, with document frequencies for idf weights."""
-
-    def __init__(self, corpus: list[list[str]]) -> None:
-        import bm25s
-
-        self.bm25 = bm25s.BM25()
-        if corpus:  # bm25s cannot index nothing; an empty index simply finds nothing
-            self.bm25.index([tokens or ["_empty_"] for tokens in corpus], show_progress=False)
-        self.df = Counter(t for tokens in corpus for t in set(tokens))
-        self.n_docs = max(1, len(corpus))
-
-    def idf(self, term: str) -> float:
-        """Smoothed inverse document frequency; unseen terms weigh the most."""
-        return math.log(1 + (self.n_docs - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
-
-    def top(self, query_terms: tuple[str, ...], k: int, accepts) -> list[tuple[int, float]]:
-        """(position, score) of the best k entries that `accepts(position)`."""
-        known = [t for t in query_terms if t in (getattr(self.bm25, "vocab_dict", None) or {})]
-        if not known:
-            return []
-        scores = self.bm25.get_scores(known)
-        hits = []
-        for i in np.argsort(-scores):
-            if scores[i] <= 0 or len(hits) >= k:
-                break
-            if accepts(int(i)):
-                hits.append((int(i), float(scores[i])))
-        return hits
-
-
 def _chunk_text(chunk: StoredChunk) -> str:
     return f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('section', '')}\n{chunk.text}"
 
 
-class LexicalIndex:
-    """Everything retrieval keeps in memory: chunks and units by id, BM25 over each, units in document order."""
+def _unit_text(unit: StoredUnit) -> str:
+    return f"{unit.metadata.get('header', '')} {unit.text}"
 
-    def __init__(self, chunks: list[StoredChunk], units: list[StoredUnit]) -> None:
-        self.chunks = chunks
+
+class LexicalIndex:
+    """Everything retrieval keeps in memory: chunks and units by id, BM25 over each, units in document order.
+
+    Token ids come from `vocabulary` (a previous generation's) or are made here, for new items only.
+    `saved` (read from disk) is used as it is when it holds exactly these chunks and units: `loaded` is then
+    True and nothing is tokenised or indexed.
+    """
+
+    def __init__(self, chunks: list[StoredChunk], units: list[StoredUnit], vocabulary: Vocabulary | None = None,
+                 saved: Saved | None = None) -> None:
+        self.vocabulary = vocabulary or (saved.vocabulary if saved else Vocabulary())
         self.by_id = {c.chunk_id: c for c in chunks}
-        self.chunk_bm25 = BM25([list(tokenize(_chunk_text(c))) for c in chunks])
         # A unit that speaks to a model ("ignore previous instructions") is never evidence (ingest/guard.py).
-        self.units = [u for u in units
-                      if u.metadata.get("chunk_id") in self.by_id and not u.metadata.get("instruction")]
-        self.unit_by_id = {u.unit_id: u for u in self.units}
+        units = [u for u in units if u.metadata.get("chunk_id") in self.by_id and not u.metadata.get("instruction")]
+        self.unit_by_id = {u.unit_id: u for u in units}
+        self.loaded = (saved is not None and set(saved.chunk_ids) == set(self.by_id)
+                       and set(saved.unit_ids) == set(self.unit_by_id))
+        if saved is not None and self.loaded:
+            self.chunks = [self.by_id[i] for i in saved.chunk_ids]  # BM25 rows are in the saved order
+            self.units = [self.unit_by_id[i] for i in saved.unit_ids]
+            self.chunk_bm25, self.unit_bm25 = saved.chunk_bm25, saved.unit_bm25
+        else:
+            self.chunks, self.units = chunks, units
+            chunk_tokens = [self.vocabulary.tokens(c.chunk_id, _chunk_text(c)) for c in chunks]
+            unit_tokens = [self.vocabulary.tokens(u.unit_id, _unit_text(u)) for u in units]
+            self.chunk_bm25 = BM25.build(chunk_tokens, self.vocabulary)
+            self.unit_bm25 = BM25.build(unit_tokens, self.vocabulary)
+            self.vocabulary.keep(set(self.by_id) | set(self.unit_by_id))
         self.units_by_chunk: dict[str, list[StoredUnit]] = defaultdict(list)
         for unit in self.units:
             self.units_by_chunk[unit.metadata["chunk_id"]].append(unit)
-        self.unit_bm25 = BM25([list(tokenize(f"{u.metadata.get('header', '')} {u.text}")) for u in self.units])
         self.doc_units: dict[str, list[StoredUnit]] = defaultdict(list)
         seen: set[tuple[str, int]] = set()
         for unit in sorted(self.units, key=lambda u: (u.metadata["doc_id"], u.metadata["start"])):
@@ -173,6 +164,32 @@ def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
     return record
 
 
+def build_lexical(store: ChunkStore, manifest: ManifestStore, cache: Path, generation: int,
+                  previous: LexicalIndex | None) -> LexicalIndex:
+    """The lexical index of the versions the manifest lists, saved under `cache` when it was not read from there.
+
+    Only those versions: a version another process is writing now, or one it has just replaced and not yet
+    deleted, is never an answer (and never one half old, half new). A first build reads the newest saved
+    index: as it is when nothing changed since, else for the tokens of every item it already knew.
+    """
+    vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()}
+    chunks = [c for c in store.all_chunks() if (c.metadata["doc_id"], c.metadata["content_hash"]) in vouched]
+    saved = load_latest(cache) if previous is None else None
+    index = LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
+    if not index.loaded:
+        save(cache, generation, [c.chunk_id for c in index.chunks], [u.unit_id for u in index.units],
+             index.vocabulary, index.chunk_bm25, index.unit_bm25)
+    return index
+
+
+def refresh_lexical_index(settings: Settings) -> None:
+    """Build and save the current lexical index (after an ingest), so the next process start only reads it."""
+    load_jieba(settings.home / "cache")  # the same dictionary the question path cuts Chinese with
+    store = open_store(settings)
+    manifest = open_manifest(settings, store.client)
+    build_lexical(store, manifest, cache_dir(settings), manifest.current_generation(), None)
+
+
 def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
     meta = chunk.metadata
     return Passage(
@@ -200,17 +217,19 @@ class HybridRetriever:
         self.tuning = settings.answering
         self.embedder = embedder
         self.store: ChunkStore = open_store(settings)
+        self.manifest = open_manifest(settings, self.store.client)
+        self._cache = cache_dir(settings)
         self._lexical: LexicalIndex | None = None
         self._generation = -1
         self._lock = threading.Lock()
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The in-memory index, rebuilt whenever an add, update or remove bumped the manifest generation."""
-        generation = index_generation(self.settings)
+        """The in-memory index, rebuilt (new items tokenised only) whenever the manifest generation moved."""
+        generation = self.manifest.current_generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
-                self._lexical = LexicalIndex(self.store.all_chunks(), self.store.all_units())
+                self._lexical = build_lexical(self.store, self.manifest, self._cache, generation, self._lexical)
                 self._generation = generation
             return self._lexical
 
