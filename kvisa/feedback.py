@@ -51,6 +51,18 @@ class Feedback:
                    comment.strip()[:2000])
 
 
+# The chat's feedback choices: 👍 and 👎, and the reasons a 👎 may give (Gradio's extra feedback options).
+CHAT_OPTIONS = ("Like", "Dislike", *(label.capitalize() for label in REASONS.values()))
+
+
+def rating_of(choice: bool | str) -> tuple[str, str]:
+    """(rating, reason) from the chat's choice: True/"Like" is up, False/"Dislike" down, a reason is down."""
+    if choice is True or choice == "Like":
+        return "up", ""
+    reason = next((key for key, label in REASONS.items() if str(choice).lower() == label), "")
+    return "down", reason
+
+
 def feedback_path(settings: Settings) -> Path:
     return settings.home / "feedback.jsonl"
 

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from rag.types import Answer, Citation, ComparisonTable
+from rag.types import Answer, Citation, ComparisonTable, TableCell, TableRow
 
 _URL = re.compile(r"https?://[^\s<>()\"']+")
 
@@ -64,6 +64,18 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     data["citations"] = [{**c, "quote": a.quote, "url": first_url(a.source_url)}
                          for c, a in zip(data["citations"], answer.citations, strict=True)]
     return data
+
+
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """An Answer back from `answer_json` (what the chat keeps of each turn, for export and feedback)."""
+    citations = [Citation(c["n"], c["doc_id"], c["title"], c.get("section", ""), c.get("text", ""),
+                          c.get("source_url", ""), quote=c.get("quote", "")) for c in data.get("citations", [])]
+    table = data.get("table")
+    rows = [TableRow(r["aspect"], [TableCell(c["text"], c.get("n")) for c in r["cells"]]) for r in table["rows"]] \
+        if table else []
+    return Answer(data["question"], data["answer"], citations, refused=bool(data.get("refused")),
+                  backend=data.get("backend", "extractive"),
+                  table=ComparisonTable(list(table["columns"]), rows) if table else None)
 
 
 def conversation_json(answers: list[Answer]) -> dict[str, Any]:

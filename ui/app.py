@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
@@ -15,7 +18,9 @@ import gradio as gr
 
 from ingest.documents import IngestError
 from ingest.pipeline import list_documents
+from kvisa.feedback import CHAT_OPTIONS, REASONS, Feedback, rating_of, record
 from kvisa.settings import Settings
+from rag.export import answer_from_json, answer_json, conversation_json, conversation_markdown
 from rag.types import Answer, Turn
 from ui.cards import CSS, HEAD, answer_html, citations_json, error_html, partial_html
 from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
@@ -140,8 +145,35 @@ def respond(settings: Settings, question: str, messages: list[dict], turns: list
         return
     titles = [e.title for e in list_documents(settings)] if answer.refused else []
     html = answer_html(answer, len(turns) + 1, titles)
-    yield ([*messages[:-1], {"role": "assistant", "content": html}], "",
-           [*turns, {"question": question, "answer": answer.text}])
+    # A turn keeps its whole answer (for export and feedback) and which message shows it (for 👍/👎).
+    turn = {"question": question, "answer": answer.text, "json": answer_json(answer), "message": len(messages) - 1}
+    yield [*messages[:-1], {"role": "assistant", "content": html}], "", [*turns, turn]
+
+
+def on_feedback(settings: Settings, turns: list[dict], comment: str, event: gr.LikeData) -> tuple[str, str]:
+    """Record a 👍/👎 (with a 👎's reason and the optional comment) on the answer it was given to."""
+    index = event.index[0] if isinstance(event.index, list | tuple) else event.index
+    turn = next((t for t in turns if t.get("message") == index), None)
+    if turn is None:
+        return "Nothing to rate there (only answers can be rated).", comment
+    rating, reason = rating_of(event.liked)
+    record(settings, Feedback.of(answer_from_json(turn["json"]), rating, reason, comment or ""))
+    return f"Thanks — your {'👍' if rating == 'up' else '👎'} {REASONS.get(reason, '')} was recorded.", ""
+
+
+def export_conversation(turns: list[dict], kind: str) -> str | None:
+    """The conversation as a Markdown or JSON file to download (None when there is nothing to export)."""
+    answers = [answer_from_json(t["json"]) for t in turns if "json" in t]
+    if not answers:
+        raise gr.Error("nothing to export yet: ask a question first")
+    folder = Path(tempfile.mkdtemp(prefix="kvisa-export-"))
+    if kind == "json":
+        path = folder / "kvisa-conversation.json"
+        path.write_text(json.dumps(conversation_json(answers), ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        path = folder / "kvisa-conversation.md"
+        path.write_text(conversation_markdown(answers), encoding="utf-8")
+    return str(path)
 
 
 def build_app(settings: Settings) -> gr.Blocks:
@@ -159,13 +191,21 @@ def build_app(settings: Settings) -> gr.Blocks:
                 with gr.Column(scale=4):
                     chatbot = gr.Chatbot(
                         label="Conversation", show_label=False, elem_id="kv-chat", height="70vh", latex_delimiters=[],
-                        feedback_options=None, buttons=["copy"], layout="panel",
+                        feedback_options=CHAT_OPTIONS, buttons=["copy"], layout="panel",
                         placeholder="Ask about the K visa or H-1B in English or Chinese (中文).")
                     with gr.Row():
                         question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
                                               scale=5, elem_id="kv-question", autofocus=True, max_lines=4)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="kv-send")
                     new_chat = gr.Button("New conversation", size="sm", elem_id="kv-new")
+                    feedback_note = gr.Markdown(elem_id="kv-feedback-note")
+                    with gr.Accordion("Rate or export", open=False, elem_id="kv-rate-export"):
+                        comment = gr.Textbox(label="Comment sent with your next rating (optional)", max_lines=3,
+                                             elem_id="kv-feedback-comment")
+                        with gr.Row():
+                            export_md = gr.Button("Export conversation (Markdown)", size="sm", elem_id="kv-export-md")
+                            export_json = gr.Button("Export (JSON)", size="sm", elem_id="kv-export-json")
+                        exported = gr.File(label="Export", interactive=False, elem_id="kv-export-file")
                 with gr.Column(scale=2, min_width=260):
                     gr.Markdown("**Try an example**")
                     with gr.Column(elem_id="kv-examples"):
@@ -190,6 +230,12 @@ def build_app(settings: Settings) -> gr.Blocks:
             button.click(lambda t=text: t, None, question, queue=False, **private).then(
                 on_ask, **chat_io, **private, **answering)
         new_chat.click(lambda: ([], "", []), None, [chatbot, question, turns], queue=False, **private)
+        def rate(t: list[dict], c: str, event: gr.LikeData) -> tuple[str, str]:  # the hint makes Gradio pass it
+            return on_feedback(settings, t, c, event)
+
+        chatbot.like(rate, [turns, comment], [feedback_note, comment], **private)
+        export_md.click(lambda t: export_conversation(t, "md"), turns, exported, **private)
+        export_json.click(lambda t: export_conversation(t, "json"), turns, exported, **private)
         documents_tab.select(lambda: (document_rows(settings), gr.Dropdown(choices=document_choices(settings))),
                              None, [table, doc_menu], **private)
 
