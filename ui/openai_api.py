@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Header
+from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ingest.documents import IngestError
 from kvisa.settings import Settings
@@ -22,6 +23,7 @@ from rag.types import Answer, BackendUnavailable, Turn
 
 MODEL = "kvisa"
 BACKENDS = ("extractive", "llamacpp", "openai")
+MAX_BODY = 4_000_000  # bytes: a long conversation fits; a flood is refused before it is read
 STREAM_PIECE_WORDS = 4  # words per streamed chunk: small enough to look live, few enough to be cheap
 
 
@@ -153,9 +155,18 @@ def openai_router(settings: Settings, assistant: Callable[[], Any], credentials:
                                            for n in names]}
 
     @router.post("/chat/completions")
-    def chat_completions(request: ChatRequest, authorization: str | None = Header(None)) -> Any:
+    async def chat_completions(http: Request, authorization: str | None = Header(None)) -> Any:
         try:
             guard(authorization)
+            if int(http.headers.get("content-length") or 0) > MAX_BODY:
+                raise ApiError(413, f"the request is larger than {MAX_BODY // 1_000_000} MB")
+            request = parse_request(await http.body())
+        except ApiError as exc:
+            return exc.response()
+        return await run_in_threadpool(answer_request, request)
+
+    def answer_request(request: ChatRequest) -> Any:
+        try:
             question, history = conversation(request.messages)
             backend = backend_of(request.model)
             with lock:
@@ -167,6 +178,26 @@ def openai_router(settings: Settings, assistant: Callable[[], Any], credentials:
         return completion(answer, request.model)
 
     return router
+
+
+def parse_request(body: bytes) -> ChatRequest:
+    """The request body as a ChatRequest, or a 400 that says in one line what is wrong with it (FastAPI's own
+    validation would answer 422 with a nested list, which OpenAI clients do not show)."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError as exc:
+        raise ApiError(400, f"the request body is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the request body must be a JSON object with \"model\" and \"messages\"")
+    try:
+        request = ChatRequest.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, f"invalid request: {where}: {first['msg']}") from None
+    if not request.messages:
+        raise ApiError(400, "invalid request: \"messages\" is empty")
+    return request
 
 
 def ask(assistant: Any, question: str, history: list[Turn], backend: str | None, top_k: int | None) -> Answer:

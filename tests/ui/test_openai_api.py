@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -19,14 +21,14 @@ from tests.ingest.test_cli_ingest import KVISA
 QUESTION = "What is the K visa?"
 
 
-def _serve(settings: Settings, key: str = "", **env: str) -> Iterator[str]:
+def _serve(settings: Settings, key: str = "", host: str = "127.0.0.1", **env: str) -> Iterator[str]:
     """`kvisa serve` in a subprocess over the settings' index; yields its /v1 base URL."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
     clean.update({"KVISA_HOME": str(settings.home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", **env})
-    process = subprocess.Popen([*KVISA, "serve", "--port", str(port)], env=clean, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
+    process = subprocess.Popen([*KVISA, "serve", "--host", host, "--port", str(port)], env=clean,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://{_address() if host == '0.0.0.0' else host}:{port}/v1"
     try:
         headers = {"Authorization": f"Bearer {key}"} if key else None  # h11 refuses an empty "Bearer "
         wait_for_http(f"{base}/models", process, 180, "kvisa serve", headers)
@@ -97,6 +99,39 @@ def test_bad_requests_get_openai_errors(client: openai.OpenAI) -> None:
         client.chat.completions.create(model="kvisa", messages=[{"role": "user", "content": "  "}])
     with pytest.raises(openai.NotFoundError, match="unknown model"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
+
+
+def _address() -> str:
+    """This machine's address off loopback (the one a route to the outside would use), else loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, the kernel only picks a route
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def test_malformed_requests_get_a_400_that_says_what_is_wrong(api: str) -> None:
+    broken = httpx.post(f"{api}/chat/completions", content=b"{not json", timeout=30)
+    assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]["message"]
+    wrong = httpx.post(f"{api}/chat/completions", json={"model": "kvisa", "messages": "hello"}, timeout=30)
+    assert wrong.status_code == 400 and wrong.json()["error"]["message"].startswith("invalid request: messages")
+    empty = httpx.post(f"{api}/chat/completions", json={"model": "kvisa", "messages": []}, timeout=30)
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]["message"]
+
+
+def test_off_loopback_the_api_needs_a_password_and_then_the_key(corpus_settings: Settings) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
+    refused = subprocess.run([*KVISA, "serve", "--host", "0.0.0.0", "--port", str(free_port())], capture_output=True,
+                             text=True, timeout=120, env={**clean, "KVISA_HOME": str(corpus_settings.home)})
+    assert refused.returncode == 1 and "without a password" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    for base in _serve(corpus_settings, "s3cret", "0.0.0.0", KVISA_AUTH="me:s3cret"):
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=base, api_key="wrong", max_retries=0).models.list()
+        good = openai.OpenAI(base_url=base, api_key="s3cret", max_retries=0)
+        reply = good.chat.completions.create(model="kvisa", messages=[{"role": "user", "content": QUESTION}])
+        assert reply.model_extra["kvisa"]["citations"]
 
 
 def test_with_a_password_the_api_key_must_be_it(corpus_settings: Settings) -> None:
