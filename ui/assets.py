@@ -47,7 +47,9 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 #kv-chat-status:empty { display: none; }
 /* Markers and badges are blue-700 (#1d4ed8): WCAG AA (4.5:1) on the message backgrounds; lighter in dark. */
 .dark a.kv-ref { color: #93c5fd; }
-/* Phones: the question box and its buttons above the fold. */
+/* Phones: the question box and its buttons above the fold. The documents table has fixed column widths
+   (ui/documents.py) and scrolls sideways instead of squeezing headers to one letter per line. */
+#kv-doc-table th, #kv-doc-table th * { white-space: nowrap; }
 @media (max-width: 640px) {
   #kv-chat { height: 48vh !important; max-height: 48vh; }
   #kv-header h2 { margin: 0; font-size: 1.2em; }
@@ -116,10 +118,10 @@ HEAD = """<script>
     event.preventDefault();
   }, true);
 
-  // Text is read, and its box emptied, the moment it is sent (Enter, Ask): Gradio reads a box
+  // Text is read, and its box emptied, the moment it is sent (Enter, Ask, Add URL): Gradio reads a box
   // asynchronously, so a second question typed and sent within milliseconds was read twice or lost.
   // The take events ask window.kvSent for the texts in the order they were sent.
-  var SENDERS = {"kv-send": "kv-question"}, sent = {};
+  var SENDERS = {"kv-send": "kv-question", "kv-url-add": "kv-url"}, sent = {};
   function send(id) {
     var box = document.querySelector("#" + id + " textarea, #" + id + " input");
     if (!box) return;
@@ -133,11 +135,11 @@ HEAD = """<script>
   };
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-    var box = event.target.closest && event.target.closest("#kv-question");
+    var box = event.target.closest && event.target.closest("#kv-question, #kv-url");
     if (box) send(box.id);
   }, true);
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("#kv-send");
+    var button = event.target.closest && event.target.closest("#kv-send, #kv-url-add");
     if (button) send(SENDERS[button.id]);
   }, true);
 
