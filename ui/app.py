@@ -103,7 +103,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                         placeholder="Ask about the K visa or H-1B in English or Chinese (中文).")
                     with gr.Row(elem_id="kv-ask-row"):
                         question = gr.Textbox(label="Your question", show_label=False, scale=5, max_lines=4,
-                                              placeholder="Type a question and press Enter", elem_id="kv-question",
+                                              placeholder="Type your question…", elem_id="kv-question",
                                               autofocus=True)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="kv-send")
                     status = gr.Markdown(elem_id="kv-chat-status", elem_classes=["kv-status"])
