@@ -37,6 +37,10 @@ THEME = gr.themes.Default(
 ).set(  # white on blue-500 is 3.7:1; blue-700 reaches WCAG AA (6.7:1) in light and dark
     button_primary_background_fill="*primary_700", button_primary_background_fill_dark="*primary_700",
     button_primary_background_fill_hover="*primary_800", button_primary_background_fill_hover_dark="*primary_800",
+    # the same for white on red ("Remove document"): red-500 is 3.8:1, red-700 6.5:1
+    button_cancel_background_fill="#b91c1c", button_cancel_background_fill_dark="#b91c1c",
+    button_cancel_background_fill_hover="#991b1b", button_cancel_background_fill_hover_dark="#991b1b",
+    button_cancel_text_color="white", button_cancel_text_color_dark="white",
 )
 
 

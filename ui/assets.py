@@ -7,7 +7,7 @@ a.kv-ref { font-weight: 600; text-decoration: none; color: #1d4ed8; cursor: poin
   padding: 0 .1em; border-radius: 3px; }
 a.kv-ref:hover { background: var(--color-accent-soft); }
 .kv-sources { margin-top: .6em; display: flex; flex-direction: column; gap: .5em; }
-.kv-sources-head { font-size: .8em; text-transform: uppercase; letter-spacing: .06em; opacity: .7; }
+.kv-sources-head { font-size: .8em; text-transform: uppercase; letter-spacing: .06em; }
 .kv-card { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
   border-radius: 6px; padding: .5em .7em; background: var(--background-fill-secondary); font-size: .92em;
   transition: box-shadow .3s; }
@@ -17,12 +17,12 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
   background: #1d4ed8; color: white; font-size: .85em; }
 .kv-title { font-weight: 600; flex: 1; }
 .kv-lang { font-size: .75em; text-transform: uppercase; border: 1px solid var(--border-color-primary);
-  border-radius: 3px; padding: 0 .3em; opacity: .8; }
-.kv-section { font-size: .85em; opacity: .75; margin: .15em 0 .3em 2em; }
+  border-radius: 3px; padding: 0 .3em; }
+.kv-section { font-size: .85em; margin: .15em 0 .3em 2em; }
 .kv-passage { white-space: pre-wrap; margin: .2em 0 .3em 2em; }
 .kv-passage mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-.kv-foot { font-size: .8em; margin-left: 2.5em; opacity: .85; word-break: break-all; }
-.kv-muted { opacity: .6; }
+.kv-foot { font-size: .8em; margin-left: 2.5em; word-break: break-all; }
+.kv-muted { font-style: italic; }
 .kv-refused { border: 1px dashed #b45309; border-radius: 6px; padding: .5em .7em; background: #fffbeb; }
 .kv-refused-head { font-weight: 600; color: #b45309; margin-bottom: .3em; }
 .kv-covers { font-size: .85em; margin-top: .3em; line-height: 1.35; }
@@ -45,8 +45,22 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .kv-md { display: none; }
 .kv-q { white-space: pre-wrap; }
 #kv-chat-status:empty { display: none; }
-/* Markers and badges are blue-700 (#1d4ed8): WCAG AA (4.5:1) on the message backgrounds; lighter in dark. */
+/* Markers and badges are blue-700 (#1d4ed8): WCAG AA (4.5:1) on the message backgrounds; lighter in dark.
+   Secondary text is grey rather than faded (opacity fell under 4.5:1), Gradio's own faint texts too. */
 .dark a.kv-ref { color: #93c5fd; }
+.kv-sources-head, .kv-section, .kv-foot, .kv-lang, .kv-muted, #kv-upload .or, footer .show-api { color: #52525b; }
+.dark .kv-sources-head { color: #a1a1aa; }
+.dark .kv-section { color: #a1a1aa; }
+.dark .kv-foot { color: #a1a1aa; }
+.dark .kv-lang { color: #a1a1aa; }
+.dark .kv-muted { color: #a1a1aa; }
+.dark #kv-upload .or { color: #a1a1aa; }
+.dark footer .show-api { color: #a1a1aa; }
+#kv-topk .min_value, #kv-topk .max_value { color: #52525b; }
+.dark #kv-topk .min_value { color: #a1a1aa; }
+.dark #kv-topk .max_value { color: #a1a1aa; }
+/* Gradio fades message text to 0.8, which takes every colour in it under 4.5:1. */
+#kv-chat .prose.chatbot.md { opacity: 1; }
 /* Phones: the question box and its buttons above the fold. The documents table has fixed column widths
    (ui/documents.py) and scrolls sideways instead of squeezing headers to one letter per line. */
 #kv-doc-table th, #kv-doc-table th * { white-space: nowrap; }
@@ -147,6 +161,10 @@ HEAD = """<script>
     var label = el.getAttribute && el.getAttribute("aria-label");
     var at = label ? label.indexOf("message: <div class=\\"kv-") : -1;
     if (at >= 0) el.setAttribute("aria-label", label.slice(0, at + 9) + plainOf(label.slice(at + 9)));
+    // The upload area's label hides its visible "Drop File Here - or - Click to Upload": name it by its text.
+    if (label && el.closest("#kv-upload") && el.innerText && !label.includes(squash(el.innerText))) {
+      el.removeAttribute("aria-label");
+    }
   }
 
   function scroller(el) {

@@ -13,17 +13,21 @@ from ui.cards import first_url
 
 pytestmark = pytest.mark.browser
 AMPERSAND_QUESTION = "Is the H-1B & K visa fee < $100,000?"
-# WCAG 2 contrast of an element's text on the first opaque background behind it.
+# WCAG 2 contrast of an element's text on the first opaque background behind it, the text blended by the
+# opacity of the element and its ancestors (as seen, like axe-core does).
 CONTRAST_JS = """(el) => {
   const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
   const lin = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
   const lum = ([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  let back = [255, 255, 255];
+  let back = null, alpha = 1;
   for (let e = el; e; e = e.parentElement) {
-    const c = rgb(getComputedStyle(e).backgroundColor);
-    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) { back = c; break; }
+    const style = getComputedStyle(e), c = rgb(style.backgroundColor);
+    alpha *= Number(style.opacity);
+    if (!back && (c.length === 3 || (c.length === 4 && c[3] > 0.5))) back = c;
   }
-  const [hi, lo] = [lum(rgb(getComputedStyle(el).color)), lum(back)].sort((a, b) => b - a);
+  back = back || [255, 255, 255];
+  const fore = rgb(getComputedStyle(el).color).slice(0, 3).map((c, i) => c * alpha + back[i] * (1 - alpha));
+  const [hi, lo] = [lum(fore), lum(back)].sort((a, b) => b - a);
   return (hi + 0.05) / (lo + 0.05);
 }"""
 # Whether the element's top is inside its scrolling panel and the window (the start of it can be read).
