@@ -8,7 +8,7 @@ from typing import Any
 
 from rag.types import Answer, Citation, ComparisonTable, TableCell, TableRow
 
-_URL = re.compile(r"https?://[^\s<>()\"']+")
+_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 
 
 def first_url(source_url: str) -> str:

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
-import tempfile
 import threading
-from collections.abc import Iterator
-from html import escape
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
 import gradio as gr
 
-from ingest.documents import IngestError
-from ingest.pipeline import list_documents
-from kvisa.feedback import CHAT_OPTIONS, REASONS, Feedback, rating_of, record
+from kvisa.feedback import CHAT_OPTIONS
 from kvisa.settings import Settings
-from rag.export import answer_from_json, answer_json, conversation_json, conversation_markdown
-from rag.types import Answer, Turn
-from ui.cards import CSS, HEAD, answer_html, citations_json, error_html, partial_html
+from ui.assets import CSS, HEAD
+from ui.cards import citations_json
+from ui.chat import ChatEvents, assistant_for, reset, sent_js, user_message
+from ui.conversation import export_conversation, on_feedback
 from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
 from ui.evaluation import build_evaluation_tab
 from ui.openai_api import openai_router
@@ -44,9 +38,14 @@ THEME = gr.themes.Default(
     font=[gr.themes.Font("system-ui"), gr.themes.Font("-apple-system"), "Segoe UI", "Noto Sans",
           "Noto Sans CJK SC", "WenQuanYi Micro Hei", "sans-serif"],
     font_mono=[gr.themes.Font("ui-monospace"), "DejaVu Sans Mono", "monospace"],
+).set(  # white on blue-500 is 3.7:1; blue-700 reaches WCAG AA (6.7:1) in light and dark
+    button_primary_background_fill="*primary_700", button_primary_background_fill_dark="*primary_700",
+    button_primary_background_fill_hover="*primary_800", button_primary_background_fill_hover_dark="*primary_800",
+    # the same for white on red ("Remove document"): red-500 is 3.8:1, red-700 6.5:1
+    button_cancel_background_fill="#b91c1c", button_cancel_background_fill_dark="#b91c1c",
+    button_cancel_background_fill_hover="#991b1b", button_cancel_background_fill_hover_dark="#991b1b",
+    button_cancel_text_color="white", button_cancel_text_color_dark="white",
 )
-
-_ASSISTANT_LOCK = threading.Lock()
 
 
 class BindError(ValueError):
@@ -76,14 +75,6 @@ def check_bind(host: str, auth: str | None) -> tuple[str, str] | None:
     return credentials
 
 
-def assistant_for(settings: Settings):
-    """The shared Assistant (loaded once; the lock keeps a warm-up and a first question from racing)."""
-    from rag.assistant import get_assistant
-
-    with _ASSISTANT_LOCK:
-        return get_assistant(settings)
-
-
 def warm_up(settings: Settings) -> None:
     """Load the assistant, its indexes and its query encoder (run in the background after launch)."""
     try:
@@ -100,82 +91,6 @@ def backends(settings: Settings) -> list[str]:
         return ["extractive"]
 
 
-def _user_message(exc: Exception) -> str:
-    """One line for the user: our own errors speak for themselves, anything else is internal."""
-    from rag.assistant import BackendUnavailable
-
-    if isinstance(exc, IngestError | BackendUnavailable):
-        return str(exc).splitlines()[0]
-    return "Something went wrong while answering; the server log has the details."
-
-
-def stream_answer(settings: Settings, question: str, turns: list[dict[str, str]], backend: str | None,
-                  top_k: int | None) -> Iterator[str | Answer]:
-    """Pieces of answer text as they come, then the Answer (follow-ups see the earlier turns)."""
-    history = [Turn(question=t["question"], answer=t["answer"]) for t in turns]
-    passages = min(max(int(top_k), 1), 30) if top_k else None  # the value comes from the browser
-    yield from assistant_for(settings).stream(question, history=history, backend=backend or None, top_k=passages)
-
-
-def respond(settings: Settings, question: str, messages: list[dict], turns: list[dict[str, str]],
-            backend: str | None, top_k: int | None):
-    """The chat event: show the question, stream the answer, then replace it by the cited answer."""
-    question = (question or "").strip()
-    if not question:
-        yield messages, "", turns
-        return
-    messages = [*messages, {"role": "user", "content": escape(question, quote=False)},
-                {"role": "assistant", "content": partial_html("")}]
-    yield messages, "", turns
-    text, answer = "", None
-    try:
-        for piece in stream_answer(settings, question, turns, backend, top_k):
-            if isinstance(piece, Answer):
-                answer = piece
-            else:
-                text += piece
-                messages = [*messages[:-1], {"role": "assistant", "content": partial_html(text)}]
-                yield messages, "", turns
-        if answer is None:
-            raise RuntimeError("the answer stream ended without an Answer")
-    except Exception as exc:
-        log.exception("answering %r failed", question)
-        messages = [*messages[:-1], {"role": "assistant", "content": error_html(_user_message(exc))}]
-        yield messages, "", turns
-        return
-    titles = [e.title for e in list_documents(settings)] if answer.refused else []
-    html = answer_html(answer, len(turns) + 1, titles)
-    # A turn keeps its whole answer (for export and feedback) and which message shows it (for 👍/👎).
-    turn = {"question": question, "answer": answer.text, "json": answer_json(answer), "message": len(messages) - 1}
-    yield [*messages[:-1], {"role": "assistant", "content": html}], "", [*turns, turn]
-
-
-def on_feedback(settings: Settings, turns: list[dict], comment: str, event: gr.LikeData) -> tuple[str, str]:
-    """Record a 👍/👎 (with a 👎's reason and the optional comment) on the answer it was given to."""
-    index = event.index[0] if isinstance(event.index, list | tuple) else event.index
-    turn = next((t for t in turns if t.get("message") == index), None)
-    if turn is None:
-        return "Nothing to rate there (only answers can be rated).", comment
-    rating, reason = rating_of(event.liked)
-    record(settings, Feedback.of(answer_from_json(turn["json"]), rating, reason, comment or ""))
-    return f"Thanks — your {'👍' if rating == 'up' else '👎'} {REASONS.get(reason, '')} was recorded.", ""
-
-
-def export_conversation(turns: list[dict], kind: str) -> str | None:
-    """The conversation as a Markdown or JSON file to download (None when there is nothing to export)."""
-    answers = [answer_from_json(t["json"]) for t in turns if "json" in t]
-    if not answers:
-        raise gr.Error("nothing to export yet: ask a question first")
-    folder = Path(tempfile.mkdtemp(prefix="kvisa-export-"))
-    if kind == "json":
-        path = folder / "kvisa-conversation.json"
-        path.write_text(json.dumps(conversation_json(answers), ensure_ascii=False, indent=1), encoding="utf-8")
-    else:
-        path = folder / "kvisa-conversation.md"
-        path.write_text(conversation_markdown(answers), encoding="utf-8")
-    return str(path)
-
-
 def build_app(settings: Settings) -> gr.Blocks:
     """The whole app; `launch` serves it. Only `chat` and `add_document` are public API endpoints."""
     private = {"api_visibility": "private"}
@@ -186,17 +101,20 @@ def build_app(settings: Settings) -> gr.Blocks:
                     "from the documents in the index. Click a marker like [1] to see its source.",
                     elem_id="kv-header")
         turns = gr.State([])
+        messages = gr.State([])  # the conversation as the server last wrote it (queued questions read this)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row():
                 with gr.Column(scale=4):
                     chatbot = gr.Chatbot(
                         label="Conversation", show_label=False, elem_id="kv-chat", height="70vh", latex_delimiters=[],
-                        feedback_options=CHAT_OPTIONS, buttons=["copy"], layout="panel",
+                        feedback_options=CHAT_OPTIONS, buttons=["copy"], layout="panel", autoscroll=False,
                         placeholder="Ask about the K visa or H-1B in English or Chinese (中文).")
-                    with gr.Row():
-                        question = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
-                                              scale=5, elem_id="kv-question", autofocus=True, max_lines=4)
+                    with gr.Row(elem_id="kv-ask-row"):
+                        question = gr.Textbox(label="Your question", show_label=False, scale=5, max_lines=4,
+                                              placeholder="Type your question…", elem_id="kv-question",
+                                              autofocus=True)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="kv-send")
+                    status = gr.Markdown(elem_id="kv-chat-status", elem_classes=["kv-status"])
                     new_chat = gr.Button("New conversation", size="sm", elem_id="kv-new")
                     feedback_note = gr.Markdown(elem_id="kv-feedback-note")
                     with gr.Accordion("Rate or export", open=False, elem_id="kv-rate-export"):
@@ -220,16 +138,18 @@ def build_app(settings: Settings) -> gr.Blocks:
             with gr.Tab("Evaluation", id="evaluation"):
                 build_evaluation_tab(settings, ["extractive", "llamacpp", "openai"])
 
-        def on_ask(q, m, t, b, k):
-            yield from respond(settings, q, m, t, b, k)
-
-        chat_io = {"inputs": [question, chatbot, turns, backend, top_k], "outputs": [chatbot, question, turns]}
-        question.submit(on_ask, **chat_io, **private, **answering)
-        send.click(on_ask, **chat_io, **private, **answering)
+        events = ChatEvents(settings)
+        # "multiple": a question sent while another is answered is queued, never dropped by the browser.
+        answer_io = {"fn": events.answer, "inputs": [messages, turns, backend, top_k],
+                     "outputs": [chatbot, messages, turns, status], "trigger_mode": "multiple",
+                     **private, **answering}
+        quick = {"outputs": [status], "queue": False, "trigger_mode": "multiple", **private}
+        for trigger in (question.submit, send.click):
+            trigger(events.take, [question], js=sent_js("kv-question"), **quick).then(**answer_io)
         for button, text in zip(example_buttons, EXAMPLES, strict=True):
-            button.click(lambda t=text: t, None, question, queue=False, **private).then(
-                on_ask, **chat_io, **private, **answering)
-        new_chat.click(lambda: ([], "", []), None, [chatbot, question, turns], queue=False, **private)
+            button.click(events.taker(text), None, **quick).then(**answer_io)
+        for trigger in (new_chat.click, chatbot.clear):
+            trigger(reset, None, [chatbot, messages, turns, status], queue=False, **private)
         def rate(t: list[dict], c: str, event: gr.LikeData) -> tuple[str, str]:  # the hint makes Gradio pass it
             return on_feedback(settings, t, c, event)
 
@@ -253,7 +173,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                 answer = assistant_for(settings).ask(question)
             except Exception as exc:
                 log.exception("API question %r failed", question)
-                raise gr.Error(_user_message(exc)) from None
+                raise gr.Error(user_message(exc)) from None
             return answer.text, citations_json(answer)
 
         gr.api(chat, api_name="chat", **answering)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from html import escape
 
+from rag.export import first_url
 from rag.types import Answer, Citation, ComparisonTable, TableCell
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
-_URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 _SPACE = re.compile(r"\s+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Labels in the language of the question (English or Chinese).
@@ -30,12 +30,6 @@ def labels_for(question: str) -> dict[str, str]:
 def card_id(turn: int, n: int) -> str:
     """The anchor of source card n of the turn-th answer (unique within one conversation)."""
     return f"kv-src-{turn}-{n}"
-
-
-def first_url(source_url: str) -> str:
-    """The first http(s) URL of a source_url field, which may hold several URLs with notes."""
-    match = _URL.search(source_url or "")
-    return match.group(0).rstrip(".,;:") if match else ""
 
 
 def link_markers(text: str, turn: int, known: set[int]) -> str:
@@ -141,11 +135,59 @@ def answer_html(answer: Answer, turn: int, covered_titles: list[str]) -> str:
     cards = "".join(source_card(c, turn) for c in answer.citations)
     sources = (f'<div class="kv-sources"><div class="kv-sources-head">{label["sources"]}</div>{cards}</div>'
                if cards else "")
+    markdown = hidden_markdown(answer_markdown(answer))
     if answer.refused:
         return (f'<div class="kv-answer kv-refused"><div class="kv-refused-head">'
                 f'<span class="kv-icon">⚠</span> {label["refused"]}</div>'
-                f'<div class="kv-text">{body}</div>{table}{coverage_note(covered_titles, label)}{sources}</div>')
-    return f'<div class="kv-answer"><div class="kv-text">{body}</div>{table}{sources}</div>'
+                f'<div class="kv-text">{body}</div>{table}{coverage_note(covered_titles, label)}{sources}'
+                f"{markdown}</div>")
+    return f'<div class="kv-answer"><div class="kv-text">{body}</div>{table}{sources}{markdown}</div>'
+
+
+def _md_cell(text: str) -> str:
+    return _SPACE.sub(" ", text).replace("|", "\\|").strip()
+
+
+def table_markdown(table: ComparisonTable) -> str:
+    """A comparison table as a Markdown table, cells ending with their [n] markers."""
+    subjects = max(len(table.columns) - 1, max((len(r.cells) for r in table.rows), default=0))
+    columns = [*table.columns, *[""] * (subjects + 1 - len(table.columns))]
+    lines = ["| " + " | ".join(_md_cell(c) for c in columns) + " |", "|" + " --- |" * len(columns)]
+    for row in table.rows:
+        cells = [*row.cells, *[TableCell("")] * (subjects - len(row.cells))]
+        lines.append("| " + " | ".join([_md_cell(row.aspect), *(_md_cell(cell_text(c)) for c in cells)]) + " |")
+    return "\n".join(lines)
+
+
+def source_line(citation: Citation) -> str:
+    """One numbered source for the clipboard: title, section and link."""
+    parts = [citation.title or citation.doc_id, citation.section, first_url(citation.source_url)]
+    return f"{citation.n}. " + " — ".join(_SPACE.sub(" ", p).strip() for p in parts if p and p.strip())
+
+
+def answer_markdown(answer: Answer) -> str:
+    """What the copy icon puts on the clipboard: the answer with its [n] markers, then the numbered sources."""
+    label = labels_for(answer.question)
+    parts = [f"**⚠ {label['refused']}**"] if answer.refused else []
+    parts.append(answer.text.strip())
+    if answer.table and answer.table.rows:
+        parts.append(table_markdown(answer.table))
+    if answer.citations:
+        parts.append(f"**{label['sources']}**\n\n" + "\n".join(source_line(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def hidden_markdown(markdown: str) -> str:
+    """The Markdown carried, hidden, inside a message for the page script's copy; newlines as entities
+    because a blank line would end the raw HTML block of the chat's Markdown renderer."""
+    text = escape(markdown, quote=False).replace("\n", "&#10;")
+    return f'<div class="kv-md">{text}</div>'
+
+
+def question_html(question: str) -> str:
+    """The user's question, shown literally (one raw HTML block, so Markdown does not reinterpret it)."""
+    text = escape(question, quote=False).replace("\n", "<br>")
+    return f'<div class="kv-q">{text}</div>'
 
 
 def partial_html(text: str) -> str:
@@ -166,64 +208,3 @@ def citations_json(answer: Answer) -> list[dict[str, object]]:
          "quote": c.quote, "source_url": c.source_url, "url": first_url(c.source_url), "language": c.language}
         for c in answer.citations
     ]
-
-
-CSS = """
-.kv-answer { line-height: 1.55; }
-.kv-text { margin-bottom: .4em; }
-a.kv-ref { font-weight: 600; text-decoration: none; color: var(--color-accent); cursor: pointer;
-  padding: 0 .1em; border-radius: 3px; }
-a.kv-ref:hover { background: var(--color-accent-soft); }
-.kv-sources { margin-top: .6em; display: flex; flex-direction: column; gap: .5em; }
-.kv-sources-head { font-size: .8em; text-transform: uppercase; letter-spacing: .06em; opacity: .7; }
-.kv-card { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
-  border-radius: 6px; padding: .5em .7em; background: var(--background-fill-secondary); font-size: .92em;
-  transition: box-shadow .3s; }
-.kv-card.kv-flash { box-shadow: 0 0 0 3px var(--color-accent-soft); }
-.kv-card-head { display: flex; align-items: baseline; gap: .5em; }
-.kv-num { display: inline-block; min-width: 1.5em; text-align: center; font-weight: 700; border-radius: 4px;
-  background: var(--color-accent); color: white; font-size: .85em; }
-.kv-title { font-weight: 600; flex: 1; }
-.kv-lang { font-size: .75em; text-transform: uppercase; border: 1px solid var(--border-color-primary);
-  border-radius: 3px; padding: 0 .3em; opacity: .8; }
-.kv-section { font-size: .85em; opacity: .75; margin: .15em 0 .3em 2em; }
-.kv-passage { white-space: pre-wrap; margin: .2em 0 .3em 2em; }
-.kv-passage mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-.kv-foot { font-size: .8em; margin-left: 2.5em; opacity: .85; word-break: break-all; }
-.kv-muted { opacity: .6; }
-.kv-refused { border: 1px dashed #b45309; border-radius: 6px; padding: .5em .7em; background: #fffbeb; }
-.kv-refused-head { font-weight: 600; color: #b45309; margin-bottom: .3em; }
-.kv-covers { font-size: .85em; margin-top: .3em; line-height: 1.35; }
-.kv-covers ul { margin: .2em 0 0 1.2em; padding: 0; } .kv-covers li { margin: .1em 0; }
-.dark .kv-refused { background: #2b2110; border-color: #d97706; }
-.dark .kv-refused-head { color: #fbbf24; }
-.dark .kv-passage mark { background: #854d0e; }
-.kv-table-wrap { overflow-x: auto; margin: .3em 0 .6em; }
-.kv-answer table.kv-table { border-collapse: collapse; width: 100%; margin: 0; font-size: .92em; line-height: 1.4; }
-.kv-answer table.kv-table th, .kv-answer table.kv-table td { border: 1px solid var(--border-color-primary);
-  padding: .35em .55em; text-align: left; vertical-align: top; background: var(--background-fill-primary); }
-.kv-answer table.kv-table thead th { background: var(--background-fill-secondary); font-weight: 600; }
-.kv-answer table.kv-table thead th:first-child { text-transform: capitalize; }
-.kv-answer table.kv-table tbody th { font-weight: 600; }
-.kv-answer table.kv-table td.kv-unstated { color: var(--neutral-500); font-style: italic; }
-.kv-pending { opacity: .75; }
-.kv-error { color: #b91c1c; }
-.kv-status { font-size: .9em; }
-#kv-examples button { font-size: .85em; }
-"""
-
-# Markers are plain links inside the chat; jump to the card in the same message instead of navigating.
-HEAD = """<script>
-document.addEventListener("click", function (event) {
-  var ref = event.target.closest && event.target.closest("a.kv-ref");
-  if (!ref) return;
-  event.preventDefault();
-  event.stopPropagation();
-  // Gradio's sanitizer keeps ids but drops data-* attributes, so the card is found by its id.
-  var card = document.getElementById((ref.getAttribute("href") || "").slice(1));
-  if (!card) return;
-  card.scrollIntoView({behavior: "smooth", block: "nearest"});
-  card.classList.add("kv-flash");
-  setTimeout(function () { card.classList.remove("kv-flash"); }, 1200);
-}, true);
-</script>"""

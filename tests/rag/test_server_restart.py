@@ -12,7 +12,7 @@ from kvisa.settings import Settings
 from rag.assistant import Assistant
 from tests.conftest import free_port, stop_process, wait_for_http
 from tests.ingest.test_server_mode import CHROMA
-from ui.app import _user_message
+from ui.chat import user_message as _user_message
 
 NOTE = "# Wobble permit\n\nThe Wobble permit costs 12 zorkmids and is valid for 3 years.\n"
 

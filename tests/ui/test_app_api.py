@@ -167,7 +167,7 @@ def test_kvisa_chat_refuses_a_public_host_without_auth(tmp_path):
 
 
 def test_a_failing_backend_shows_one_line_in_the_chat_not_a_trace(corpus_settings):
-    from ui.app import respond
+    from ui.chat import respond
 
     *_, (messages, box, turns) = respond(corpus_settings, "Does the K visa need an employer?", [], [], "openai", 6)
     reply = messages[-1]["content"]

@@ -149,6 +149,8 @@ def test_documents_tab_adds_files_with_a_message_each(writable_app, offline_page
     page.get_by_label("Remove a document").click()
     page.get_by_role("option", name="Quuxian work permit (quuxian-work-permit)").click()
     page.get_by_role("button", name="Remove document").click()
+    expect(page.locator("#kv-confirm").first).not_to_contain_text("kvisa ingest")  # an upload does not come back
+    page.get_by_role("button", name="Yes, remove it").click()
     expect(status).to_contain_text("✓ removed quuxian-work-permit", timeout=TIMEOUT_MS)
     expect(page.locator("#kv-doc-table")).not_to_contain_text("Quuxian work permit")
     assert "quuxian-work-permit" not in [e.doc_id for e in list_documents(writable_app.settings)]

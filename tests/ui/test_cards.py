@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.types import Answer, Citation, ComparisonTable, TableCell, TableRow
-from ui.cards import answer_html, cell_text, first_url, highlight, link_markers
+from ui.cards import answer_html, answer_markdown, cell_text, first_url, highlight, link_markers, question_html
 
 
 def _citation(**overrides) -> Citation:
@@ -96,3 +96,18 @@ def test_a_cell_keeps_a_marker_it_already_has_and_an_empty_cell_says_not_stated(
     assert cell_text(TableCell("  ")) == "not stated"
     plain = Answer(question="fee?", text="Five credits [1].", citations=[_citation()])
     assert "<table" not in answer_html(plain, turn=1, covered_titles=[])
+
+
+def test_the_copy_markdown_is_the_answer_with_markers_then_numbered_sources():
+    answer = Answer(question="fee?", text="The fee is 5 credits & up [1].", citations=[_citation()])
+    assert answer_markdown(answer) == ("The fee is 5 credits & up [1].\n\n**Sources**\n\n"
+                                       "1. A note — Fees — https://example.gov/a")
+    html = answer_html(answer, turn=1, covered_titles=[])
+    # carried hidden in the message, escaped once, with no blank line to end the raw HTML block
+    assert '<div class="kv-md">The fee is 5 credits &amp; up [1].&#10;&#10;**Sources**' in html
+    assert "\n" not in html.split('class="kv-md"')[1]
+
+
+def test_a_question_is_shown_literally():
+    assert question_html("Fee & K < $100,000?\n*really*") == \
+        '<div class="kv-q">Fee &amp; K &lt; $100,000?<br>*really*</div>'
