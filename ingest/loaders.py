@@ -14,6 +14,7 @@ import yaml
 
 from ingest.clean import clean_text
 from ingest.documents import Document, IngestError
+from ingest.failpoints import failpoint
 from ingest.fetch import fetch, too_large
 from ingest.html import html_to_text
 from ingest.paragraphs import LINES, MARKDOWN, MARKUP_KEY, rebuild_markdown, rebuild_plain
@@ -251,15 +252,21 @@ def load_path(path: Path, settings: Settings) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise unsupported_type(name, suffix)
-    size = path.stat().st_size
-    if size > settings.max_bytes:
-        raise too_large(name, size, settings)
+    before = path.stat()
+    if before.st_size > settings.max_bytes:
+        raise too_large(name, before.st_size, settings)
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     extra: dict[str, str] = {}
     if sidecar.exists():
         extra, _ = split_front_matter("---\n" + sidecar.read_text(encoding="utf-8") + "\n---\n", sidecar.name)
+    data = path.read_bytes()
+    failpoint("read")  # a test changes the file here
+    after = path.stat()
+    # A file still being written (a copy in progress, an editor saving) would be indexed half old, half new.
+    if len(data) != before.st_size or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise IngestError(f"{path}: the file changed while it was being read; add it again once it is complete")
     # An absolute source, so `--sync` recognises the file from any working directory.
-    return parse_bytes(path.read_bytes(), suffix, name, str(path.resolve()), make_doc_id(path.stem), extra)
+    return parse_bytes(data, suffix, name, str(path.resolve()), make_doc_id(path.stem), extra)
 
 
 def load_bytes(data: bytes, file_name: str, settings: Settings) -> Document:

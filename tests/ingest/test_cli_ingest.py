@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -180,6 +181,30 @@ def test_bad_input_gives_one_error_line_and_leaves_the_index_unchanged(kind: str
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("kvisa: error:"), result.stderr
     assert Path(argument).name in lines[0] or argument in lines[0]
+    assert index_state(home) == before
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused(home: Path, tmp_path: Path) -> None:
+    """Held right after reading (failpoint "read"), the file is rewritten: the add is refused, nothing stored."""
+    from tests.ingest.test_shared_store import wait_until_stopped
+
+    growing = write_docs(tmp_path / "new", {"growing.md": "# Growing\n\nThe first half of a note.\n"}) / "growing.md"
+    before = index_state(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
+    env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+                "KVISA_FAILPOINT": "read:1:stop"})
+    held = subprocess.Popen([*KVISA, "add", str(growing)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        wait_until_stopped(held)
+        growing.write_text("# Growing\n\nThe first half of a note. And the second half, written meanwhile.\n")
+        held.send_signal(signal.SIGCONT)
+        _, stderr = held.communicate(timeout=300)
+    finally:
+        held.kill()
+    assert held.returncode != 0
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and "growing.md: the file changed while it was being read" in lines[0], stderr
     assert index_state(home) == before
 
 
