@@ -92,7 +92,8 @@ def backends(settings: Settings) -> list[str]:
 
 
 def build_app(settings: Settings) -> gr.Blocks:
-    """The whole app; `launch` serves it. Only `chat` and `add_document` are public API endpoints."""
+    """The whole app; `launch` serves it. Only `chat`, `add_document` and the Evaluation tab's `run_eval` are
+    public Gradio API endpoints (the OpenAI-compatible /v1 routes are added by `launch`)."""
     private = {"api_visibility": "private"}
     # Every way of asking shares one queue slot: answers never interleave and the local LLM runs one at a time.
     answering = {"concurrency_id": "answer", "concurrency_limit": 1}

@@ -52,9 +52,9 @@ def test_chat_api_rejects_an_empty_question(chat_app):
         _ask(chat_app.url, "   ")
 
 
-def test_only_chat_and_add_document_are_public(chat_app):
+def test_only_chat_add_document_and_run_eval_are_public(chat_app):
     endpoints = Client(chat_app.url, verbose=False).view_api(print_info=False, return_format="dict")
-    assert set(endpoints["named_endpoints"]) == {"/chat", "/add_document"}
+    assert set(endpoints["named_endpoints"]) == {"/chat", "/add_document", "/run_eval"}
 
 
 def test_two_users_asking_at_once_each_get_their_own_answer(chat_app, gold):
