@@ -8,10 +8,7 @@ official `openai` client. Figures are medians from one run; the load average is 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -23,17 +20,13 @@ import openai
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval.benchmarks import free_port, save  # noqa: E402
 from eval.gold import load_gold  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from eval.metrics import percentile  # noqa: E402
 
 
 def _start(home: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     process = subprocess.Popen([sys.executable, "-m", "kvisa.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -88,17 +81,13 @@ def main() -> None:
         process.wait(15)
 
     def ms(values: list[float]) -> dict[str, float]:
-        ordered = sorted(values)
-        return {"p50": round(statistics.median(ordered) * 1000, 1),
-                "p95": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1)}
+        return {"p50": round(percentile(values, 50) * 1000, 1), "p95": round(percentile(values, 95) * 1000, 1)}
 
     result = {"backend": "extractive", "requests": len(first), "questions": "eval/gold_dev.jsonl",
               "time_to_first_token_ms": ms(first), "streamed_total_ms": ms(streamed),
               "non_streamed_ms": ms(whole), "load_average": os.getloadavg()[0],
               "command": f"python eval/bench_api.py --rounds {args.rounds}"}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=1))
+    save(result, args.out)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import argparse
 import itertools
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval.benchmarks import free_port, save  # noqa: E402
 from eval.gold import load_gold  # noqa: E402
+from eval.metrics import percentile  # noqa: E402
 
 
 def _start(home: Path, port: int) -> subprocess.Popen:
@@ -85,11 +86,6 @@ def _ingest_meanwhile(url: str, folder: Path, until: float) -> int:
     return added
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[round(share * (len(ordered) - 1))] if ordered else 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path(os.environ.get("KVISA_HOME", ROOT / ".kvisa")))
@@ -100,8 +96,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     args.out = args.out or ROOT / "eval" / "results" / ("chat_load.json" if args.seconds else "chat_concurrency.json")
-    from tests.conftest import free_port
-
     questions = [item.question for item in load_gold(ROOT / "eval" / "gold_dev.jsonl")]
     port = free_port()
     process = _start(args.home, port)
@@ -124,8 +118,8 @@ def main() -> None:
             rows.append({"users": n, "questions": len(results), "errors": sum(a is None for _, a, _ in results),
                          "mismatches": sum(a is not None and a not in alone[q] for q, a, _ in results),
                          "documents_added_meanwhile": added, "seconds": round(wall, 1),
-                         "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
-                         "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+                         "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+                         "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None,
                          "throughput_qps": round(len(results) / wall, 2)})
             print(json.dumps(rows[-1]), flush=True)
     finally:
@@ -135,8 +129,7 @@ def main() -> None:
               "command": f"python eval/bench_chat.py --users {' '.join(map(str, args.users))} "
                          + (f"--seconds {args.seconds:g}" + (" --ingest" if args.ingest else "") if args.seconds
                             else f"--questions {args.questions}")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    save(result, args.out)
 
 
 if __name__ == "__main__":

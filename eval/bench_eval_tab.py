@@ -8,7 +8,6 @@ waits for it); the tab run is the /run_eval call of a running `kvisa chat`, thro
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -28,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
     from gradio_client import Client
 
+    from eval.benchmarks import free_port, save
     from kvisa.settings import Settings
-    from tests.conftest import free_port
     from ui.app import launch
 
     env = {**os.environ, "KVISA_HOME": str(args.home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
@@ -52,9 +51,7 @@ def main() -> None:
               "tab_over_cli": round(statistics.median(tab) / statistics.median(cli), 2),
               "load_average": os.getloadavg()[0], "questions": 48,
               "command": f"python eval/bench_eval_tab.py --rounds {args.rounds}"}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=1))
+    save(result, args.out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,21 @@
+"""What the benchmark scripts share: a free loopback port, and writing their figures to eval/results/."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def save(result: dict[str, Any], out: Path) -> None:
+    """Write the figures as JSON (the committed record of a run) and show them."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=1))
