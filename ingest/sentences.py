@@ -14,8 +14,8 @@ ABBREVIATIONS = frozenset(
 )
 
 # Abbreviations that are also words ("No. The FAQ says..."): only a number after them makes them one,
-# "No. 814" or an identifier with digits in it ("Docket No. USCIS-2025-0040").
-BEFORE_NUMBER = frozenset("no nos art arts fig figs".split())
+# "No. 814", "FR Doc. 2025-23853" or an identifier with digits in it ("Docket No. USCIS-2025-0040").
+BEFORE_NUMBER = frozenset("no nos art arts fig figs doc docs pub reg regs ex".split())
 _NUMBER_AFTER = re.compile(r"\s*\(?[A-Za-z-]*\d")
 
 _CJK_END = "。！？"

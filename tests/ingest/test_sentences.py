@@ -80,3 +80,9 @@ def test_no_is_an_abbreviation_only_before_a_number() -> None:
         "No. 814 took effect in October.",
         "Comments cite Docket No. USCIS-2025-0040 on the portal.",
     ]
+
+
+def test_document_and_publication_references_before_a_number_stay_whole() -> None:
+    text = "FR Doc. 2025-23853 was filed on December 29. See the doc. Pub. 12 is the guide."
+    assert split_sentences(text) == ["FR Doc. 2025-23853 was filed on December 29.", "See the doc.",
+                                     "Pub. 12 is the guide."]

@@ -15,11 +15,11 @@ from tests.conftest import GOLD_DEV, corpus_text
 
 GOLD = {item["id"]: item for item in map(json.loads, GOLD_DEV.read_text(encoding="utf-8").splitlines())}
 # A dozen answerable items across all eight documents and both languages.
-# The answerer before issue 11 was tuned on these dev items; the fitted one (train split only) misses four of
+# The answerer before issue 11 was tuned on these dev items; the fitted one (train split only) misses three of
 # them. Strict xfails keep them in view; the regression gate on the test split is what measures quality.
 _REGRESSED = pytest.mark.xfail(strict=True, reason="issue 11: missed since the answerer is fitted on train only")
 ANSWERABLE = ["dev-002", "dev-004", "dev-010",
-              pytest.param("dev-011", marks=_REGRESSED),  # yes/no: quotes the renewal sentence, not "one-time"
+              "dev-011",
               pytest.param("dev-016", marks=_REGRESSED),  # the right date ranks first, just under the threshold
               pytest.param("dev-020", marks=_REGRESSED),  # list items shown by their labels: "DOD", not its expansion
               "dev-022", "dev-023", "dev-025", "dev-030", "dev-038",
@@ -82,10 +82,14 @@ def test_a_question_spanning_documents_cites_each_of_them(assistant: Assistant) 
     assert len({c.doc_id for c in answer.citations}) >= 2
 
 
+# It passed until stop 16 only because its refusal's closest passage held the date: it is refused, with the
+# right unit first but under the refusal threshold.
+@pytest.mark.xfail(strict=True, reason="issue 11: the follow-up is refused, its answer just under the threshold")
 def test_follow_up_question_carries_the_subject_of_the_previous_turn(assistant: Assistant) -> None:
     first = "What does the DHS weighted selection rule for H-1B registrations do?"
     history = [Turn(first, assistant.ask(first).text)]
     answer = assistant.ask("And when does it take effect?", history=history)
+    assert not answer.refused, answer.text
     assert fact_present("February 27, 2026", answer.text)
     assert {c.doc_id for c in answer.citations} == {"us-h1b-weighted-selection-rule"}
 
