@@ -77,8 +77,9 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
   #kv-header h2 { margin: 0; font-size: 1.2em; }
   #kv-header p { font-size: .85em; margin: .2em 0; }
   #kv-ask-row { flex-wrap: nowrap; }
-  #kv-ask-row #kv-send, #kv-ask-row #kv-stop { min-width: 4.5em; flex-grow: 0; padding-left: .5em;
-    padding-right: .5em; }
+  #kv-ask-row #kv-send, #kv-ask-row #kv-stop { min-width: 4.5em; flex-grow: 0; white-space: nowrap; }
+  /* No room for both: while an answer is written Stop takes Ask's place (Enter still sends). */
+  #kv-ask-row:has(#kv-stop) #kv-send { display: none; }
 }
 """
 

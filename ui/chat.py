@@ -221,7 +221,8 @@ class ChatEvents:
         return take_example
 
     def answer(self, messages: list[dict], turns: list[dict[str, str]], backend: str | None, top_k: int | None,
-               doc_id: str | None, jurisdiction: str | None, language: str | None, request: gr.Request):
+               doc_id: str | None, jurisdiction: str | None, language: str | None,
+               request: gr.Request) -> Iterator[tuple]:
         """Answer the session's queued questions in order, streaming into (chat, messages, turns, status, Stop
         button). Messages and turns are server-side state; each question follows the one answered before it.
         Stop ends the running answer at its next piece and drops the questions queued behind it."""
@@ -262,7 +263,7 @@ class ChatEvents:
             self._stopping.add(key)
         return f"Stopped; {dropped} queued question{'s were' if dropped > 1 else ' was'} dropped." if dropped else ""
 
-    def regenerate(self, messages: list[dict], turns: list[dict], request: gr.Request):
+    def regenerate(self, messages: list[dict], turns: list[dict], request: gr.Request) -> tuple:
         """Take the last question away with its answer and queue it again: (chat, messages, turns, status)."""
         key = session_of(request)
         last = last_question(messages)
@@ -272,7 +273,7 @@ class ChatEvents:
         self.waiting.put(key, last[1])
         return messages, messages, turns, ""
 
-    def edit(self, messages: list[dict], turns: list[dict], request: gr.Request):
+    def edit(self, messages: list[dict], turns: list[dict], request: gr.Request) -> tuple:
         """Take the last question away with its answer and put it back in the box to be edited and sent:
         (chat, messages, turns, status, question box)."""
         last = last_question(messages)

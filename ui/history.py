@@ -73,7 +73,7 @@ def rebuild(settings: Settings, kept: list[dict]) -> tuple[list[dict], list[dict
     return messages, turns
 
 
-def open_conversation(settings: Settings, store: Store | None, conversation: str | None):
+def open_conversation(settings: Settings, store: Store | None, conversation: str | None) -> tuple:
     """Show a stored conversation (the open one after a reload): (chat, messages, turns, store, menu)."""
     store = {"active": conversation or (store or {}).get("active", ""), "items": _items(store)}
     item = next((i for i in store["items"] if i["id"] == store["active"]), None)
