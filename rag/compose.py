@@ -12,7 +12,7 @@ from rag.question import Question
 from rag.retrieve import Evidence
 from rag.score import ScoredUnit
 from rag.terms import covers, says_absent, tokenize, word_count
-from rag.types import Answer, Citation, ComparisonTable, Passage, TableCell, TableRow
+from rag.types import Answer, Citation, ComparisonTable, Passage, Quote, TableCell, TableRow
 
 REFUSAL = "The corpus does not answer this question."
 REFUSAL_ZH = "语料库中没有这个问题的答案。"
@@ -31,7 +31,7 @@ _NEGATION_NEAR = re.compile(r"\b(?:no|not|never|none|without|cannot|can't|doesn'
 
 
 class Citations:
-    """Numbers citations in order of first use; one number per passage, its first quoted unit as quote."""
+    """Numbers citations in order of first use: one number per passage, which keeps every unit it quotes."""
 
     def __init__(self) -> None:
         self.by_chunk: dict[str, Citation] = {}
@@ -44,8 +44,11 @@ class Citations:
             self.by_chunk[passage.chunk_id] = Citation(
                 n=len(self.by_chunk) + 1, doc_id=passage.doc_id, title=passage.title, section=passage.section,
                 text=passage.text, source_url=passage.source_url, start=passage.start, end=passage.end,
-                quote=evidence.text, quote_start=evidence.start, quote_end=evidence.end, language=passage.language)
-        return self.by_chunk[passage.chunk_id].n
+                language=passage.language)
+        citation = self.by_chunk[passage.chunk_id]
+        header = evidence.metadata.get("header", "") if evidence.metadata.get("kind") == "table_row" else ""
+        citation.add_quote(Quote(evidence.text, evidence.start, evidence.end, header))
+        return citation.n
 
     @property
     def all(self) -> list[Citation]:

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from rag.types import Answer, Citation, ComparisonTable, TableCell, TableRow
+from rag.types import Answer, Citation, ComparisonTable, Quote, TableCell, TableRow
 
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]]+")
 
@@ -33,12 +33,25 @@ def table_markdown(table: ComparisonTable) -> str:
 
 
 def source_markdown(citation: Citation) -> str:
-    """One numbered source: title (linked when it has a URL), section, and the sentence relied on, quoted."""
+    """One numbered source: title (linked when it has a URL), section, and each span relied on, quoted
+    (a table row with its header row, so that it reads as a table)."""
     url = first_url(citation.source_url)
     title = f"[{citation.title}]({url})" if url else citation.title
     line = f"- [{citation.n}] {title}" + (f" — {citation.section}" if citation.section else "")
-    quote = " ".join((citation.quote or "").split())
-    return f"{line}\n  > {quote}" if quote else line
+    blocks = [_quote_lines(q.text, q.header) for q in citation.quotes]
+    quoted = "\n  >\n".join(b for b in blocks if b)  # an empty quote line between spans
+    return f"{line}\n{quoted}" if quoted else line
+
+
+def _quote_lines(text: str, header: str) -> str:
+    """One quoted span as Markdown quote lines; a table row under its header row, as a one-row table."""
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    if header and text.startswith("|"):
+        rule = "|" + "---|" * max(header.count("|") - 1, 1)
+        return "\n".join(f"  > {row}" for row in (header, rule, text))
+    return f"  > {text}"
 
 
 def answer_markdown(answer: Answer) -> str:
@@ -59,7 +72,8 @@ def conversation_markdown(answers: list[Answer], title: str = "kvisa conversatio
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The answer as plain JSON: the `kvisa ask --json` object, with each citation's quote and link."""
+    """The answer as plain JSON: the `kvisa ask --json` object, with each citation's first quote and link
+    (`quotes` has every span)."""
     data = answer.to_json()
     data["citations"] = [{**c, "quote": a.quote, "url": first_url(a.source_url)}
                          for c, a in zip(data["citations"], answer.citations, strict=True)]
@@ -69,7 +83,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 def answer_from_json(data: dict[str, Any]) -> Answer:
     """An Answer back from `answer_json` (what the chat keeps of each turn, for export and feedback)."""
     citations = [Citation(c["n"], c["doc_id"], c["title"], c.get("section", ""), c.get("text", ""),
-                          c.get("source_url", ""), quote=c.get("quote", "")) for c in data.get("citations", [])]
+                          c.get("source_url", ""), quote=c.get("quote", ""),
+                          quotes=[Quote.from_json(q) for q in c.get("quotes", [])])
+                 for c in data.get("citations", [])]
     table = data.get("table")
     rows = [TableRow(r["aspect"], [TableCell(c["text"], c.get("n")) for c in r["cells"]]) for r in table["rows"]] \
         if table else []

@@ -165,6 +165,9 @@ def build_answer(question: str, verified: Verified, passages: list[Passage], bac
             if n not in renumber:
                 renumber[n] = len(renumber) + 1
                 citations.append(_citation(renumber[n], passages[n - 1], sentence.quotes[n]))
+            else:  # a passage cited again by a later sentence: its span is highlighted too
+                for quote in _citation(n, passages[n - 1], sentence.quotes[n]).quotes:
+                    citations[renumber[n] - 1].add_quote(quote)
         sentences.append(_with_markers(sentence, renumber))
     return Answer(question, " ".join(sentences), citations, refused=verified.refused, backend=backend,
                   notes=list(verified.notes))

@@ -40,8 +40,27 @@ class Passage:
 
 
 @dataclass
+class Quote:
+    """One span of a cited passage that an answer relies on; a table row keeps its table's header row."""
+
+    text: str
+    start: int = 0  # offsets in the cleaned document
+    end: int = 0
+    header: str = ""  # "| Item | Detail |" when the span is a Markdown table row
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end, "header": self.header}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Quote:
+        return cls(str(data.get("text", "")), int(data.get("start", 0)), int(data.get("end", 0)),
+                   str(data.get("header", "")))
+
+
+@dataclass
 class Citation:
-    """One numbered source of an answer. `text` is the cited passage, `quote` the sentence relied on."""
+    """One numbered source of an answer. `text` is the cited passage; `quotes` every span relied on, in
+    order of use, and `quote` (kept for older readers) the first of them."""
 
     n: int
     doc_id: str
@@ -55,6 +74,20 @@ class Citation:
     quote_start: int = 0  # offsets of `quote` in the cleaned document
     quote_end: int = 0
     language: str = "en"
+    quotes: list[Quote] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A citation made with only `quote` (older JSON, tests) still has it as its one span.
+        if self.quote and not self.quotes:
+            self.quotes = [Quote(self.quote, self.quote_start, self.quote_end)]
+
+    def add_quote(self, quote: Quote) -> None:
+        """Cite one more span of the same passage (a span already cited is not repeated)."""
+        if not quote.text or any(q.text == quote.text and q.start == quote.start for q in self.quotes):
+            return
+        self.quotes.append(quote)
+        if not self.quote:
+            self.quote, self.quote_start, self.quote_end = quote.text, quote.start, quote.end
 
 
 @dataclass
@@ -124,7 +157,9 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k in ("n", "doc_id", "title", "section", "text", "source_url")}
+                {**{k: v for k, v in asdict(c).items() if k in ("n", "doc_id", "title", "section", "text",
+                                                                 "source_url")},
+                 "quotes": [q.to_json() for q in c.quotes]}
                 for c in self.citations
             ],
             "retrieved": [{"doc_id": p.doc_id, "chunk_id": p.chunk_id, "score": round(p.score, 6)}

@@ -15,10 +15,11 @@ from kvisa.feedback import CHAT_OPTIONS
 from kvisa.settings import Settings
 from ui.assets import CSS, HEAD
 from ui.cards import citations_json
-from ui.chat import ChatEvents, assistant_for, reset, sent_js, user_message
+from ui.chat import ChatEvents, assistant_for, filter_menus, reset, sent_js, user_message
 from ui.conversation import export_conversation, on_feedback
 from ui.documents import add_upload, build_documents_tab, document_choices, document_rows
 from ui.evaluation import build_evaluation_tab
+from ui.history import browser_store, open_conversation, save, start_new
 from ui.openai_api import openai_router
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                     "from the documents in the index. Click a marker like [1] to see its source.",
                     elem_id="kv-header")
         turns = gr.State([])
+        store = browser_store()
         messages = gr.State([])  # the conversation as the server last wrote it (queued questions read this)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row():
@@ -115,8 +117,12 @@ def build_app(settings: Settings) -> gr.Blocks:
                                               placeholder="Type your question…", elem_id="kv-question",
                                               autofocus=True)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="kv-send")
+                        stop = gr.Button("■ Stop", variant="stop", scale=1, visible=False, elem_id="kv-stop")
                     status = gr.Markdown(elem_id="kv-chat-status", elem_classes=["kv-status"])
-                    new_chat = gr.Button("New conversation", size="sm", elem_id="kv-new")
+                    with gr.Row(elem_id="kv-controls"):
+                        regenerate = gr.Button("↻ Regenerate", size="sm", elem_id="kv-regenerate")
+                        edit = gr.Button("✎ Edit last question", size="sm", elem_id="kv-edit")
+                        new_chat = gr.Button("New conversation", size="sm", elem_id="kv-new")
                     feedback_note = gr.Markdown(elem_id="kv-feedback-note")
                     with gr.Accordion("Rate or export", open=False, elem_id="kv-rate-export"):
                         comment = gr.Textbox(label="Comment sent with your next rating (optional)", max_lines=3,
@@ -126,6 +132,8 @@ def build_app(settings: Settings) -> gr.Blocks:
                             export_json = gr.Button("Export (JSON)", size="sm", elem_id="kv-export-json")
                         exported = gr.File(label="Export", interactive=False, elem_id="kv-export-file")
                 with gr.Column(scale=2, min_width=260):
+                    past = gr.Dropdown(label="Past conversations (kept in this browser)", choices=[], value=None,
+                                       elem_id="kv-past")
                     gr.Markdown("**Try an example**")
                     with gr.Column(elem_id="kv-examples"):
                         example_buttons = [gr.Button(q, size="sm") for q in EXAMPLES]
@@ -134,6 +142,14 @@ def build_app(settings: Settings) -> gr.Blocks:
                                               value=settings.backend, elem_id="kv-backend")
                         top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
                                           label="Passages to retrieve", elem_id="kv-topk")
+                        # The CLI's --doc, --jurisdiction and --language; choices come from the index on load.
+                        doc_filter = gr.Dropdown(label="Only this document", choices=[("Any document", "")],
+                                                 value="", elem_id="kv-filter-doc")
+                        place_filter = gr.Dropdown(label="Only this jurisdiction", choices=[("Any jurisdiction", "")],
+                                                   value="", elem_id="kv-filter-jurisdiction")
+                        language_filter = gr.Dropdown(label="Only documents in this language",
+                                                      choices=[("Any language", "")], value="",
+                                                      elem_id="kv-filter-language")
             with gr.Tab("Documents", id="documents") as documents_tab:
                 table, doc_menu = build_documents_tab(settings)
             with gr.Tab("Evaluation", id="evaluation"):
@@ -141,16 +157,29 @@ def build_app(settings: Settings) -> gr.Blocks:
 
         events = ChatEvents(settings)
         # "multiple": a question sent while another is answered is queued, never dropped by the browser.
-        answer_io = {"fn": events.answer, "inputs": [messages, turns, backend, top_k],
-                     "outputs": [chatbot, messages, turns, status], "trigger_mode": "multiple",
+        answer_io = {"fn": events.answer,
+                     "inputs": [messages, turns, backend, top_k, doc_filter, place_filter, language_filter],
+                     "outputs": [chatbot, messages, turns, status, stop], "trigger_mode": "multiple",
                      **private, **answering}
+        # Every answered (or stopped) turn is kept in the browser, so the conversation survives a reload.
+        keep = {"fn": save, "inputs": [store, turns], "outputs": [store, past], "queue": False, **private}
         quick = {"outputs": [status], "queue": False, "trigger_mode": "multiple", **private}
         for trigger in (question.submit, send.click):
-            trigger(events.take, [question], js=sent_js("kv-question"), **quick).then(**answer_io)
+            trigger(events.take, [question], js=sent_js("kv-question"), **quick).then(**answer_io).then(**keep)
         for button, text in zip(example_buttons, EXAMPLES, strict=True):
-            button.click(events.taker(text), None, **quick).then(**answer_io)
+            button.click(events.taker(text), None, **quick).then(**answer_io).then(**keep)
+        # Stop ends the running answer at its next streamed piece (ui/chat.py), so the backend's stream is
+        # closed cleanly and what was written so far stays on screen, marked as stopped.
+        stop.click(events.stop, None, [status], queue=False, **private)
+        regenerate.click(events.regenerate, [messages, turns], [chatbot, messages, turns, status], queue=False,
+                         **private).then(**answer_io).then(**keep)
+        edit.click(events.edit, [messages, turns], [chatbot, messages, turns, status, question], queue=False,
+                   **private).then(**keep)
         for trigger in (new_chat.click, chatbot.clear):
-            trigger(reset, None, [chatbot, messages, turns, status], queue=False, **private)
+            trigger(reset, None, [chatbot, messages, turns, status], queue=False, **private).then(
+                start_new, store, [store, past], queue=False, **private)
+        past.input(lambda s, c: open_conversation(settings, s, c), [store, past],
+                   [chatbot, messages, turns, store, past], queue=False, **private)
         def rate(t: list[dict], c: str, event: gr.LikeData) -> tuple[str, str]:  # the hint makes Gradio pass it
             return on_feedback(settings, t, c, event)
 
@@ -165,6 +194,9 @@ def build_app(settings: Settings) -> gr.Blocks:
             return gr.Dropdown(choices=names, value=settings.backend if settings.backend in names else names[0])
 
         demo.load(offered_backends, None, backend, **private)
+        demo.load(lambda: filter_menus(settings), None, [doc_filter, place_filter, language_filter], **private)
+        demo.load(lambda s: open_conversation(settings, s, None), store, [chatbot, messages, turns, store, past],
+                  **private)
 
         def chat(question: str) -> tuple[str, list[dict]]:
             """Answer one question: the answer text with [n] markers, and its citations."""

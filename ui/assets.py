@@ -38,8 +38,16 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .kv-answer table.kv-table thead th:first-child { text-transform: capitalize; }
 .kv-answer table.kv-table tbody th { font-weight: 600; }
 .kv-answer table.kv-table td.kv-unstated { color: var(--neutral-500); font-style: italic; }
+.kv-passage table.kv-row-table { border-collapse: collapse; margin: .3em 0; font-size: .95em; white-space: normal; }
+.kv-passage table.kv-row-table th, .kv-passage table.kv-row-table td { border: 1px solid var(--border-color-primary);
+  padding: .2em .5em; text-align: left; vertical-align: top; }
+.kv-passage table.kv-row-table th { background: var(--background-fill-primary); font-weight: 600; }
 .kv-pending { opacity: .75; }
 .kv-error { color: #b91c1c; }
+.kv-stopped-note { font-size: .85em; color: #52525b; font-style: italic; }
+.dark .kv-stopped-note { color: #a1a1aa; }
+#kv-controls { gap: .4em; }
+#kv-controls button { min-width: 0; }
 .kv-status { font-size: .9em; }
 #kv-examples button { font-size: .85em; }
 .kv-md { display: none; }
@@ -69,7 +77,9 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
   #kv-header h2 { margin: 0; font-size: 1.2em; }
   #kv-header p { font-size: .85em; margin: .2em 0; }
   #kv-ask-row { flex-wrap: nowrap; }
-  #kv-ask-row #kv-send { min-width: 4.5em; flex-grow: 0; }
+  #kv-ask-row #kv-send, #kv-ask-row #kv-stop { min-width: 4.5em; flex-grow: 0; white-space: nowrap; }
+  /* No room for both: while an answer is written Stop takes Ask's place (Enter still sends). */
+  #kv-ask-row:has(#kv-stop) #kv-send { display: none; }
 }
 """
 

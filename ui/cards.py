@@ -6,10 +6,10 @@ Every piece of document text goes through html.escape; no markup from a document
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 
 from rag.export import first_url
-from rag.types import Answer, Citation, ComparisonTable, TableCell
+from rag.types import Answer, Citation, ComparisonTable, Quote, TableCell
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _SPACE = re.compile(r"\s+")
@@ -88,14 +88,81 @@ def _quote_span(passage: str, quote: str) -> tuple[int, int] | None:
     return None
 
 
-def highlight(passage: str, quote: str) -> str:
-    """The escaped passage with the cited sentence wrapped in <mark>."""
-    span = _quote_span(passage, quote)
-    if span is None:
-        return escape(passage, quote=False)
-    start, end = span
-    return (escape(passage[:start], quote=False) + "<mark>" + escape(passage[start:end], quote=False)
-            + "</mark>" + escape(passage[end:], quote=False))
+def _spans(passage: str, quotes: list[Quote]) -> list[tuple[int, int, str]]:
+    """Where each cited span sits in the passage, in order, overlaps merged: (start, end, table header)."""
+    found = sorted((*span, q.header) for q in quotes if (span := _quote_span(passage, q.text)))
+    merged: list[tuple[int, int, str]] = []
+    for start, end, header in found:
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2] or header)
+        else:
+            merged.append((start, end, header))
+    return merged
+
+
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The escaped text with each span (offsets into text) wrapped in <mark>."""
+    out, at = [], 0
+    for start, end in spans:
+        out += [escape(text[at:start], quote=False), "<mark>", escape(text[start:end], quote=False), "</mark>"]
+        at = end
+    return "".join(out) + escape(text[at:], quote=False)
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+
+
+def _table_blocks(passage: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of Markdown table lines in the passage, trailing newline included."""
+    blocks: list[tuple[int, int]] = []
+    at = 0
+    for line in passage.splitlines(keepends=True):
+        if line.lstrip().startswith("|"):
+            if blocks and blocks[-1][1] == at:
+                blocks[-1] = (blocks[-1][0], at + len(line))
+            else:
+                blocks.append((at, at + len(line)))
+        at += len(line)
+    return blocks
+
+
+def row_table(rows: list[str], header: str) -> str:
+    """Cited table rows as a small table under their header row, every cited cell marked."""
+    head = "".join(f'<th scope="col">{escape(c, quote=False)}</th>' for c in _cells(header)) if header else ""
+    body = "".join("<tr>" + "".join(f"<td><mark>{escape(c, quote=False)}</mark></td>" for c in _cells(row))
+                   + "</tr>" for row in rows)
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f'<table class="kv-row-table">{thead}<tbody>{body}</tbody></table>'
+
+
+def _block_table(passage: str, block: tuple[int, int], rows: list[tuple[int, int, str]]) -> str:
+    """A table of the passage shown by its cited rows only, under the header row it has in the passage (or
+    the one ingest recorded, when the passage starts inside the table)."""
+    lines = passage[block[0]:block[1]].splitlines()
+    own = lines[0] if len(lines) > 1 and _RULE.match(lines[1]) else ""
+    header = own or next((h for _, _, h in rows if h), "")
+    return row_table([passage[start:end] for start, end, _ in rows], header)
+
+
+def highlight(passage: str, quotes: list[Quote] | str) -> str:
+    """The escaped passage with every cited span (or the one quote given) wrapped in <mark>. A table with
+    cited rows shows as an HTML table of its header and those rows (one cited row: a one-row table)."""
+    spans = _spans(passage, [Quote(quotes)] if isinstance(quotes, str) else quotes)
+    out, at = [], 0
+    for block in _table_blocks(passage):
+        rows = [s for s in spans if block[0] <= s[0] < block[1] and passage[s[0]:s[1]].lstrip().startswith("|")]
+        if not rows:
+            continue
+        before = [(s - at, e - at) for s, e, _ in spans if at <= s and e <= block[0]]
+        out += [_marked(passage[at:block[0]], before), _block_table(passage, block, rows)]
+        at = block[1]
+    out.append(_marked(passage[at:], [(s - at, e - at) for s, e, _ in spans if s >= at]))
+    return "".join(out)
 
 
 def source_card(citation: Citation, turn: int) -> str:
@@ -112,7 +179,7 @@ def source_card(citation: Citation, turn: int) -> str:
         f'<span class="kv-title">{escape(citation.title or citation.doc_id)}</span>'
         f'<span class="kv-lang">{escape(citation.language or "")}</span></div>'
         f"{section}"
-        f'<div class="kv-passage">{highlight(citation.text, citation.quote)}</div>'
+        f'<div class="kv-passage">{highlight(citation.text, citation.quotes)}</div>'
         f'<div class="kv-foot"><span class="kv-doc">{escape(citation.doc_id)}</span> · {link}</div>'
         "</div>"
     )
@@ -190,10 +257,25 @@ def question_html(question: str) -> str:
     return f'<div class="kv-q">{text}</div>'
 
 
+def question_text(html: str) -> str:
+    """The question a question_html message shows, as it was asked (for regenerate and edit)."""
+    body = re.sub(r'^<div class="kv-q">|</div>$', "", html.strip())
+    return unescape(body.replace("<br>", "\n"))
+
+
 def partial_html(text: str) -> str:
     """An answer still being written (streamed pieces so far)."""
     body = _SPACE.sub(" ", escape(text, quote=False)) if text else "Looking in the documents…"
     return f'<div class="kv-answer kv-pending"><div class="kv-text">{body}</div></div>'
+
+
+def stopped_html(pending: str) -> str:
+    """A pending answer (partial_html) that the user stopped: what was written so far, marked as stopped."""
+    body = re.search(r'<div class="kv-text">(.*?)</div>', pending, re.S)
+    text = body.group(1) if body and "Looking in the documents" not in body.group(1) else ""
+    note = "■ Stopped: this answer was not finished, and is not used for follow-up questions."
+    return (f'<div class="kv-answer kv-stopped"><div class="kv-text">{text}</div>'
+            f'<div class="kv-stopped-note">{note}</div></div>')
 
 
 def error_html(message: str) -> str:
@@ -205,6 +287,7 @@ def citations_json(answer: Answer) -> list[dict[str, object]]:
     """The citations of an answer as plain JSON for the `chat` API."""
     return [
         {"n": c.n, "doc_id": c.doc_id, "title": c.title, "section": c.section, "text": c.text,
-         "quote": c.quote, "source_url": c.source_url, "url": first_url(c.source_url), "language": c.language}
+         "quote": c.quote, "quotes": [q.to_json() for q in c.quotes],
+         "source_url": c.source_url, "url": first_url(c.source_url), "language": c.language}
         for c in answer.citations
     ]

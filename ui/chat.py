@@ -1,4 +1,4 @@
-"""The chat's events: take a question (or queue it), stream its cited answer, reset the conversation."""
+"""The chat's events: take a question (or queue it), stream its cited answer, stop, regenerate, edit, reset."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ import gradio as gr
 from ingest.documents import IngestError
 from ingest.pipeline import list_documents
 from kvisa.settings import Settings
+from rag.assistant import Filters
 from rag.export import answer_json
 from rag.types import Answer, Turn
-from ui.cards import answer_html, error_html, partial_html, question_html
+from ui.cards import answer_html, error_html, partial_html, question_html, question_text, stopped_html
 
 log = logging.getLogger(__name__)
 
 _ASSISTANT_LOCK = threading.Lock()
 EMPTY_QUESTION = "Type a question first, then press Enter or Ask."
+BUSY = "Wait for the answer to finish, or press Stop, first."
+NOTHING_ASKED = "Nothing to {what} yet: ask a question first."
+EDITING = "Edit your question, then press Enter or Ask to send it again."
 
 
 def sent_js(box_id: str) -> str:
@@ -56,6 +60,19 @@ class Waiting:
             items = self._items.get(key)
             return items.popleft() if items else None
 
+    def drop(self, key: str) -> int:
+        """Forget key's queued items (not the running one); returns how many were dropped."""
+        with self._lock:
+            items = self._items.get(key) or deque()
+            dropped = len(items)
+            items.clear()
+            self._open[key] = max(self._open.get(key, 0) - dropped, 0)
+            return dropped
+
+    def busy(self, key: str) -> bool:
+        with self._lock:
+            return self._open.get(key, 0) > 0
+
     def done(self, key: str) -> int:
         """Count one item of key as finished; returns how many are still queued or running."""
         with self._lock:
@@ -91,16 +108,33 @@ def user_message(exc: Exception) -> str:
     return "Something went wrong while answering; the server log has the details."
 
 
+def filters_of(doc_id: str | None, jurisdiction: str | None, language: str | None) -> Filters | None:
+    """The Settings' filters (the CLI's --doc, --jurisdiction, --language); None when all are "any"."""
+    chosen = Filters(doc_id=doc_id or None, jurisdiction=jurisdiction or None, language=language or None)
+    return chosen if chosen.as_dict() else None
+
+
+def filter_menus(settings: Settings) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown]:
+    """The filter menus' choices, from what the index holds: documents, jurisdictions, languages."""
+    entries = list_documents(settings)
+    docs = [("Any document", ""), *((f"{e.title} ({e.doc_id})", e.doc_id) for e in entries)]
+    places = [("Any jurisdiction", ""), *((j, j) for j in sorted({e.jurisdiction for e in entries} - {""}))]
+    languages = [("Any language", ""), *((x, x) for x in sorted({e.language for e in entries} - {""}))]
+    return gr.Dropdown(choices=docs), gr.Dropdown(choices=places), gr.Dropdown(choices=languages)
+
+
 def stream_answer(settings: Settings, question: str, turns: list[dict[str, str]], backend: str | None,
-                  top_k: int | None) -> Iterator[str | Answer]:
+                  top_k: int | None, filters: Filters | None = None) -> Iterator[str | Answer]:
     """Pieces of answer text as they come, then the Answer (follow-ups see the earlier turns)."""
     history = [Turn(question=t["question"], answer=t["answer"]) for t in turns]
     passages = min(max(int(top_k), 1), 30) if top_k else None  # the value comes from the browser
-    yield from assistant_for(settings).stream(question, history=history, backend=backend or None, top_k=passages)
+    yield from assistant_for(settings).stream(question, history=history, backend=backend or None, top_k=passages,
+                                              filters=filters)
 
 
 def respond(settings: Settings, question: str, messages: list[dict], turns: list[dict[str, str]],
-            backend: str | None, top_k: int | None) -> Iterator[tuple[list[dict], str, list[dict[str, str]]]]:
+            backend: str | None, top_k: int | None,
+            filters: Filters | None = None) -> Iterator[tuple[list[dict], str, list[dict[str, str]]]]:
     """Show the question, stream the answer, then replace it by the cited answer: (messages, box, turns)."""
     question = (question or "").strip()
     if not question:
@@ -111,7 +145,7 @@ def respond(settings: Settings, question: str, messages: list[dict], turns: list
     yield messages, "", turns
     text, answer = "", None
     try:
-        for piece in stream_answer(settings, question, turns, backend, top_k):
+        for piece in stream_answer(settings, question, turns, backend, top_k, filters):
             if isinstance(piece, Answer):
                 answer = piece
             else:
@@ -143,6 +177,24 @@ def session_of(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "-"
 
 
+def is_pending(message: dict) -> bool:
+    """Whether a message is an answer still being written (not yet cited, failed or stopped)."""
+    return message.get("role") == "assistant" and "kv-pending" in str(message.get("content", ""))
+
+
+def last_question(messages: list[dict]) -> tuple[int, str] | None:
+    """The index and text of the conversation's last question (None before the first one)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if messages[index].get("role") == "user":
+            return index, question_text(str(messages[index].get("content", "")))
+    return None
+
+
+def cut_at(messages: list[dict], turns: list[dict], index: int) -> tuple[list[dict], list[dict]]:
+    """The conversation before message `index`: its messages, and the turns answered there."""
+    return messages[:index], [t for t in turns if t.get("message", 0) < index]
+
+
 class ChatEvents:
     """The question events of one app: a question is taken at once (box cleared, or a message when it is
     empty), then answered in order; a question sent while another is answered waits, and says so."""
@@ -150,6 +202,8 @@ class ChatEvents:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.waiting = Waiting()
+        self._stopping: set[str] = set()  # sessions whose running answer is to stop at its next piece
+        self._lock = threading.Lock()
 
     def take(self, question: str, request: gr.Request) -> str:
         """The status line; a question is queued for `answer`. The box is emptied in the browser
@@ -167,19 +221,64 @@ class ChatEvents:
         return take_example
 
     def answer(self, messages: list[dict], turns: list[dict[str, str]], backend: str | None, top_k: int | None,
-               request: gr.Request):
-        """Answer the session's queued questions in order, streaming into (chat, messages, turns, status).
-        Messages and turns are server-side state, and each question follows the one answered before it."""
-        key = session_of(request)
+               doc_id: str | None, jurisdiction: str | None, language: str | None,
+               request: gr.Request) -> Iterator[tuple]:
+        """Answer the session's queued questions in order, streaming into (chat, messages, turns, status, Stop
+        button). Messages and turns are server-side state; each question follows the one answered before it.
+        Stop ends the running answer at its next piece and drops the questions queued behind it."""
+        key, filters = session_of(request), filters_of(doc_id, jurisdiction, language)
         answered = False
         while (question := self.waiting.take(key)) is not None:
+            with self._lock:
+                self._stopping.discard(key)  # a Stop pressed before this question began was for another
             try:
                 status = ""  # this question's "queued" note is over once it is shown
-                for shown, _, now in respond(self.settings, question, messages, turns, backend, top_k):
-                    yield shown, shown, now, status
+                replies = respond(self.settings, question, messages, turns, backend, top_k, filters)
+                for shown, _, now in replies:
+                    if self._stopped(key) and is_pending(shown[-1]):
+                        replies.close()  # closes the backend's stream too (and frees the local LLM)
+                        stopped = {"role": "assistant", "content": stopped_html(shown[-1]["content"])}
+                        shown, now = [*shown[:-1], stopped], turns
+                        yield shown, shown, now, status, gr.Button(visible=True)
+                        break
+                    yield shown, shown, now, status, gr.Button(visible=True)
                     status = gr.skip()
                 messages, turns, answered = shown, now, True  # the next queued question follows this one
             finally:
                 self.waiting.done(key)
         # An empty question keeps its "type a question" note.
-        yield gr.skip(), gr.skip(), gr.skip(), "" if answered else gr.skip()
+        yield gr.skip(), gr.skip(), gr.skip(), "" if answered else gr.skip(), gr.Button(visible=False)
+
+    def _stopped(self, key: str) -> bool:
+        with self._lock:
+            return key in self._stopping
+
+    def stop(self, request: gr.Request) -> str:
+        """Stop the session's running answer (at its next piece) and drop its queued questions."""
+        key = session_of(request)
+        if not self.waiting.busy(key):
+            return ""
+        dropped = self.waiting.drop(key)
+        with self._lock:
+            self._stopping.add(key)
+        return f"Stopped; {dropped} queued question{'s were' if dropped > 1 else ' was'} dropped." if dropped else ""
+
+    def regenerate(self, messages: list[dict], turns: list[dict], request: gr.Request) -> tuple:
+        """Take the last question away with its answer and queue it again: (chat, messages, turns, status)."""
+        key = session_of(request)
+        last = last_question(messages)
+        if self.waiting.busy(key) or last is None:
+            return gr.skip(), gr.skip(), gr.skip(), BUSY if last else NOTHING_ASKED.format(what="regenerate")
+        messages, turns = cut_at(messages, turns, last[0])
+        self.waiting.put(key, last[1])
+        return messages, messages, turns, ""
+
+    def edit(self, messages: list[dict], turns: list[dict], request: gr.Request) -> tuple:
+        """Take the last question away with its answer and put it back in the box to be edited and sent:
+        (chat, messages, turns, status, question box)."""
+        last = last_question(messages)
+        if self.waiting.busy(session_of(request)) or last is None:
+            note = BUSY if last else NOTHING_ASKED.format(what="edit")
+            return gr.skip(), gr.skip(), gr.skip(), note, gr.skip()
+        messages, turns = cut_at(messages, turns, last[0])
+        return messages, messages, turns, EDITING, last[1]

@@ -43,6 +43,7 @@ def test_no_serious_or_critical_axe_violations(chat_app, gold, browser, axe_scri
     _open(page, f"{chat_app.url}?__theme={theme}")
     _ask(page, gold["dev-002"]["question"])
     _last_answer(page)
+    page.locator("#kv-stop").wait_for(state="hidden")  # the answer event is over: the page is settled
     found = {"chat": _violations(page, axe_script)}
     page.locator("#kv-settings").get_by_text("Settings").click()
     page.get_by_label("Answer backend").wait_for()

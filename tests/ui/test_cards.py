@@ -30,6 +30,25 @@ def test_the_cited_sentence_is_marked_inside_the_passage():
     assert highlight("Nothing to see.", "Absent sentence.") == "Nothing to see."
 
 
+def test_every_cited_span_is_marked_and_cited_table_rows_become_a_table_under_their_header():
+    from rag.types import Quote
+
+    passage = ("Intro. Second <b>one</b>.\n\n| Item | Date |\n|---|---|\n| Signed | March 3 |\n"
+               "| Effective | April 1 |\n| Expires | May |\n\nTail.")
+    html = highlight(passage, [Quote("| Signed | March 3 |"), Quote("Tail."), Quote("Second <b>one</b>."),
+                               Quote("| Effective | April 1 |")])
+    assert "Intro. <mark>Second &lt;b&gt;one&lt;/b&gt;.</mark>" in html and "<mark>Tail.</mark>" in html
+    assert ('<table class="kv-row-table"><thead><tr><th scope="col">Item</th><th scope="col">Date</th></tr></thead>'
+            "<tbody><tr><td><mark>Signed</mark></td><td><mark>March 3</mark></td></tr>"
+            "<tr><td><mark>Effective</mark></td><td><mark>April 1</mark></td></tr></tbody></table>") in html
+    assert "|" not in html and "Expires" not in html  # the table shows its cited rows only, never pipe text
+    # A passage that starts inside the table takes the header ingest recorded for the row.
+    one = highlight("| Effective | April 1 |\n| Expires | May |",
+                    [Quote("| Expires | May |", header="| Item | Date |")])
+    assert one == ('<table class="kv-row-table"><thead><tr><th scope="col">Item</th><th scope="col">Date</th></tr>'
+                   "</thead><tbody><tr><td><mark>Expires</mark></td><td><mark>May</mark></td></tr></tbody></table>")
+
+
 def test_document_text_cannot_inject_markup():
     evil = _citation(title="<img src=x onerror=alert(1)>", section="<b>s</b>",
                      text="<script>alert(1)</script> The fee is 5 credits.", quote="The fee is 5 credits.",
