@@ -11,7 +11,7 @@ from rag.decide import Decision
 from rag.question import Question
 from rag.retrieve import Evidence
 from rag.score import ScoredUnit
-from rag.terms import covers, says_absent, tokenize, word_count
+from rag.terms import covers, says_absent, tokenize
 from rag.types import Answer, Citation, ComparisonTable, Passage, Quote, TableCell, TableRow
 
 REFUSAL = "The corpus does not answer this question."
@@ -88,11 +88,15 @@ def _ended(text: str) -> str:
     return text + ("。" if _CJK_LAST.search(text) else ".")
 
 
+def _words(text: str) -> int:
+    return len(text.split()) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+
+
 def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, max_words: int) -> list[Evidence]:
     """Complete units that only introduce their answer: "...two groups:" takes its list items, and a very
     short sentence takes the next one of its paragraph."""
     out: list[Evidence] = []
-    words = sum(word_count(u.text) for u in units)
+    words = sum(_words(u.text) for u in units)
     for unit in units:
         out.append(unit)
         if unit.text.rstrip().endswith((":", "：")):
@@ -100,17 +104,21 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
             items = [u for u in read_on(unit, 4 * list_items)
                      if u.metadata.get("line_start", True) and u.terms][:list_items]
             for item in items:
-                size = word_count(_item_label(item.text))
+                size = _words(_item_label(item.text))
                 if len(out) > 2 and words + size > max_words:
                     break
                 out.append(item)
                 words += size
-        elif word_count(unit.text) < SHORT_UNIT_WORDS and unit.metadata.get("kind") != "table_row":
+        elif len(unit.text.split()) < SHORT_UNIT_WORDS and unit.metadata.get("kind") != "table_row":
             out.extend(read_on(unit, 1))
     unique: dict[tuple[str, int], Evidence] = {}
     for unit in out:
         unique.setdefault((unit.metadata["doc_id"], unit.start), unit)
-    return list(unique.values())
+    kept = list(unique.values())
+    if any(u.text.rstrip().endswith((":", "：")) for u in kept):  # an introduction reads before its items
+        documents = list(dict.fromkeys(u.metadata["doc_id"] for u in kept))
+        kept.sort(key=lambda u: (documents.index(u.metadata["doc_id"]), u.start))
+    return kept
 
 
 def completed(unit: Evidence, read_on: ReadOn, list_items: int, max_words: int) -> Evidence:

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from kvisa.settings import AnswerTuning
 from rag.question import Question
 from rag.score import REQUIRED_SHAPES, ScoredUnit, Scorer, answerability_features
-from rag.terms import covers, word_count
 
 # A further unit joins the answer when it scores at least this share of the best one (fitted on train: 0.6
 # and 0.8 tie, 0.9 loses right answers; requiring it to add question terms lost more).
@@ -35,24 +34,11 @@ def holds_answer(question: Question, unit: ScoredUnit) -> bool:
     """
     if unit.features["class_conflict"] or unit.features["absent"]:  # "the notice does not give the fee"
         return False
-    if not unit.features["names_found"]:  # about "Highly Skilled Professional" when "Skilled Worker" was asked
-        return False
     if not unit.evidence.terms:  # a connective standing alone ("and"), nothing to say
         return False
     if (question.answer_type in REQUIRED_SHAPES or question.defined) and not unit.typed:
         return False
-    if not _speaks_to_own_words(question, unit):
-        return False
     return unit.holds_focus
-
-
-def _speaks_to_own_words(question: Question, unit: ScoredUnit) -> bool:
-    """A follow-up or a part ("and when does it take effect?") borrows its subject from the context, but its
-    own words say what is asked: a unit about the subject alone does not answer it."""
-    own = tuple(t for t in question.focus if not t.borrowed)
-    if len(own) == len(question.focus) or not own:
-        return True
-    return bool(unit.covered(own) or any(covers(t.forms, unit.evidence.context_terms) for t in own))
 
 
 def _why_not(question: Question, relevant: list[ScoredUnit]) -> str:
@@ -82,13 +68,11 @@ def _select(question: Question, eligible: list[ScoredUnit], tuning: AnswerTuning
     """The best unit, then the next ones that score nearly as well, within the answer's word budget."""
     best = eligible[0]
     chosen = [best]
-    words = word_count(best.text)
+    words = len(best.text.split())
     for unit in eligible[1:]:
         if len(chosen) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
             break
-        if unit.evidence.passage.doc_id != best.evidence.passage.doc_id and question.answer_type != "comparison":
-            continue  # a nearly-as-good sentence from another document is about something else
-        size = word_count(unit.text)
+        size = len(unit.text.split())
         if words + size <= tuning.max_words:
             chosen.append(unit)
             words += size

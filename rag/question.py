@@ -265,9 +265,8 @@ def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> T
 
 
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+\b")
-_LEADING = re.compile(r"^(?:The|A|An|This|That|These|Those|Its|Their|Our|Your|Does|Do|Did|Is|Are|Was|Were|Has|Have|"
-                      r"Had|What|Which|When|How|Who|Whom|Whose|Why|Where|Can|Could|Will|Would|Should|Shall|Must|May|"
-                      r"Might|And|But|So|Also|If|Under|In|For|On|At|By|From|After|Before|During|With|Without|To|Of)\s+")
+_LEADING = re.compile(r"^(?:The|A|An|This|That|These|Those|Its|Their|Our|Your|Does|Do|Is|Are|What|Which|When|How|"
+                      r"Who|Why|Where|Can|Will|Under|In|For|On|At|By|From|After|Before)\s+")
 
 
 def named_things(text: str) -> frozenset[str]:

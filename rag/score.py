@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.question import Question, Term, named_things, names_conflict, visa_classes
 from rag.retrieve import Evidence
-from rag.terms import covers, says_absent, tokenize, word_count
+from rag.terms import covers, says_absent, tokenize
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -29,8 +29,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
                        rf"|\b(?:\d+|{_NUMBER_WORD})\s+{_UNIT_OF_TIME}\s+(?:after|from|before|of)\b",
                        re.IGNORECASE),
     "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+{_UNIT_OF_TIME}\b"
-                           rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})"
-                           rf"\s+(?!{_MONTH}\b)[a-z]+"
+                           rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})\s+[a-z]+"
                            rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)"
                            r"|\b(?:annual|annually|yearly|monthly|weekly|daily)\b|长期|短期", re.IGNORECASE),
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|usd|euros?|yuan|rmb|pounds)\b|\d\s*(?:元|美元|万元)"
@@ -76,7 +75,7 @@ ANSWERABILITY_FEATURES = ("best",)
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",
-            "context_gap", "specific", "zh_characters", "names_found")
+            "context_gap", "specific", "zh_characters")
 # Features that place a unit among the other candidates for the same question (0 for the best of them).
 _RELATIVE = {"similarity_gap": "similarity", "coverage_gap": "coverage", "context_gap": "context_coverage"}
 
@@ -240,24 +239,9 @@ def _counts(match: re.Match[str], text: str, counted: tuple[str, ...]) -> bool:
     return any(covers((c,), following) for c in counted)
 
 
-def _coverage(question: Question, weights: dict[str, float], words: frozenset[str], text: str) -> float:
-    """Weighted share of the focus terms the unit holds. A word of a name the question gives ("skilled" of
-    "Skilled Worker") counts only where the whole name is written: "Highly Skilled Professional" is not it."""
-    total = sum(weights[t.text] for t in question.focus) or 1.0
-    names = _names_of_words(question.named)
-    lowered = " ".join(text.lower().split())
-    held = sum(weights[t.text] for t in question.focus
-               if (any(n in lowered for n in names[t.text]) if t.text in names else covers(t.forms, words)))
-    return held / total
-
-
-def _names_of_words(named: frozenset[str]) -> dict[str, list[str]]:
-    """Each token of the question's names, with the names (lower case) it belongs to."""
-    out: dict[str, list[str]] = {}
-    for name in named:
-        for token in tokenize(name):
-            out.setdefault(token, []).append(name.lower())
-    return out
+def _coverage(terms: tuple[Term, ...], weights: dict[str, float], words: frozenset[str]) -> float:
+    total = sum(weights[t.text] for t in terms) or 1.0
+    return sum(weights[t.text] for t in terms if covers(t.forms, words)) / total
 
 
 def unit_shape_text(evidence: Evidence) -> str:
@@ -269,9 +253,8 @@ def unit_shape_text(evidence: Evidence) -> str:
 def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray, weights: dict[str, float],
                 top_k: int) -> tuple[dict[str, float], frozenset[str]]:
     """The general features of one unit for one question (and the visa classes it is about)."""
-    coverage = _coverage(question, weights, evidence.terms, evidence.text)
-    in_context = _coverage(question, weights, evidence.terms | evidence.context_terms,
-                           f"{evidence.text} {evidence.context}")
+    coverage = _coverage(question.focus, weights, evidence.terms)
+    in_context = _coverage(question.focus, weights, evidence.terms | evidence.context_terms)
     attribute = question.attribute
     if attribute is None or covers(attribute.forms, evidence.terms):
         held = 1.0
@@ -297,7 +280,7 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "negation": float(bool(_NEGATION.search(evidence.text))),
         "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
         "unit_only": float("passage" not in evidence.found_by),
-        "short": float(word_count(evidence.text) < 6 and evidence.metadata.get("kind") != "table_row"),
+        "short": float(len(evidence.text.split()) < 6 and evidence.metadata.get("kind") != "table_row"),
         "identifiers": _identifiers_found(question, evidence.terms | evidence.context_terms),
         # The embedding model is English-only: for a Chinese question similarity and coverage mean other
         # things, so the model gets them apart.
@@ -312,7 +295,6 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "specific": float(typed and (question.answer_type != "date" or bool(_DAY.search(evidence.text)))),
         # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
         "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
-        "names_found": _names_found(question, f"{evidence.text} {evidence.context}"),
     }, classes
 
 
@@ -320,16 +302,6 @@ def _character_pairs(question: Question, text: str) -> float:
     """Share of the Chinese question's content character pairs found in the text; 0 for English questions."""
     pairs = {t[i : i + 2] for t in question.chinese_terms for i in range(len(t) - 1)}
     return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
-
-
-def _names_found(question: Question, text: str) -> float:
-    """Share of the names the question gives ("Skilled Worker", "Federal Register") that the unit or its
-    headings and title spell out; 1 when it gives none. A name is the subject: "Highly Skilled Professional"
-    shares a word with "Skilled Worker" but is another thing."""
-    if not question.named:
-        return 1.0
-    lowered = " ".join(text.lower().split())
-    return sum(1 for name in question.named if name.lower() in lowered) / len(question.named)
 
 
 def _add_relative(features: list[dict[str, float]]) -> None:

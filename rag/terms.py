@@ -4,7 +4,6 @@ detector of text that says information is absent."""
 from __future__ import annotations
 
 import logging
-import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -137,16 +136,6 @@ def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
         else:
             out.extend(w for w in _normalise_word(piece) if w not in STOPWORDS)
     return tuple(out)
-
-
-CJK_CHARS_PER_WORD = 2  # how many Chinese characters count as one word in lengths and budgets
-
-
-def word_count(text: str) -> int:
-    """Length in words: whitespace-separated words, with Chinese characters counted CJK_CHARS_PER_WORD a word
-    (a Chinese sentence has no spaces, yet is not one word long)."""
-    cjk = len(_CJK.findall(text))
-    return len(_CJK.sub(" ", text).split()) + math.ceil(cjk / CJK_CHARS_PER_WORD)
 
 
 def expand_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:

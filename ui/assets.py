@@ -65,6 +65,9 @@ a.kv-ref:hover { background: var(--color-accent-soft); }
 .dark #kv-upload .or { color: #a1a1aa; }
 .dark footer .show-api { color: #a1a1aa; }
 #kv-topk .min_value, #kv-topk .max_value { color: #52525b; }
+/* Gradio's loading text ("processing | 0.2s") over a component that is refreshing, e.g. the documents table. */
+.progress-text.meta-text { color: #3f3f46; }
+.dark .progress-text.meta-text { color: #d4d4d8; }
 .dark #kv-topk .min_value { color: #a1a1aa; }
 .dark #kv-topk .max_value { color: #a1a1aa; }
 /* Gradio fades message text to 0.8, which takes every colour in it under 4.5:1. */

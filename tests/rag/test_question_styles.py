@@ -253,17 +253,8 @@ def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str,
     check(answer, texts, "18 euros", "45 euros")
 
 
-def test_one_question_is_answered_from_one_document(assistant: Assistant, texts: dict[str, str]) -> None:
-    # The Chinese page states the same fee: a nearly-as-good sentence from another document adds no answer.
-    answer = assistant.ask("What is the annual fee for a Blue Card?")
-    check(answer, texts, "18 euros")
-    assert len({c.doc_id for c in answer.citations}) == 1, answer.full_text
-
-
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
-               "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?",
-               # A name the documents never use: the Blue Card's "two years" is about another thing.
-               "Is the Larkhaven Ferry Pass valid for two years?"]
+               "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?"]
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.score import defines
-from rag.terms import says_absent, word_count
+from rag.terms import says_absent
 
 
 @pytest.mark.parametrize(("text", "absent"), [
@@ -40,10 +40,3 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
 def test_a_heading_like_missing_says_absent() -> None:
     assert says_absent("Missing: the end of the answer about fees.")
     assert not says_absent("The missing pages were found in 2019.")
-
-
-def test_a_chinese_sentence_is_counted_in_words_by_its_characters() -> None:
-    assert word_count("The fee is $100,000.") == 4
-    assert word_count("这是一个很长的中文句子没有空格") == 8  # 15 characters, two a word, though it has no space
-    assert word_count("申请K字签证") == 4  # "K" and five characters
-    assert word_count("") == 0
