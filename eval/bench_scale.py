@@ -93,11 +93,10 @@ def _digest(texts: list[str]) -> str:
 
 def plain_rate(texts: list[str], settings: Settings) -> float:
     """Texts per second of plain SentenceTransformer.encode on `texts` (warmed up first)."""
-    from sentence_transformers import SentenceTransformer
+    from ingest.embedding import get_embedder
 
-    from ingest.embedding import resolve_model
-
-    model = SentenceTransformer(str(resolve_model(settings.embed_model)), device="cpu")
+    # The very SentenceTransformer the pipeline loaded, called directly: the same weights, no second load.
+    model = get_embedder(settings.embed_model, settings.embed_batch_size).model
     model.encode(texts[:64], batch_size=settings.embed_batch_size)
     started = time.perf_counter()
     model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True)
@@ -220,6 +219,7 @@ def child(config: dict[str, Any]) -> None:
         found += any(p.doc_id == doc_id and value in p.text for p in answer.retrieved[: settings.top_k])
         correct += value in answer.text
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    chunks, units = assistant.retriever.store.count(), assistant.retriever.store.units.count()
     get_embedder(settings.embed_model, settings.embed_batch_size)  # a chat has it loaded after its first add
     path = scale_corpus.write(notices[-1:], Path(config["work"]) / f"added-{os.getpid()}")[0]
     with Recorder() as recorder:
@@ -231,7 +231,7 @@ def child(config: dict[str, Any]) -> None:
     answer = assistant.ask(fact.question)  # the next question: the lexical index takes in the new notice here
     next_ms = (time.perf_counter() - began) * 1000
     print(json.dumps({
-        "chunks": assistant.retriever.store.count(), "units": assistant.retriever.store.units.count(),
+        "chunks": chunks, "units": units,
         "start_s": round(ready_s, 2), "questions": len(asked), "recall_at_k": round(found / len(asked), 3),
         "top_k": settings.top_k, "answer_has_value": round(correct / len(asked), 3),
         "warm_p50_ms": round(percentile(latencies, 50) or 0, 1),
