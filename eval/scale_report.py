@@ -19,11 +19,12 @@ TARGETS = {"warm_p50_ms": 100, "warm_p95_ms": 250, "question_rss_mb": 2048, "add
 NOTES = [
     "ingest_texts_per_s: chunks and evidence units embedded per wall second of the whole ingest (load, chunk, "
     "embed, store, save the lexical index); ingest_ratio divides it by plain SentenceTransformer.encode's rate "
-    "on the first plain_subset_texts of the same texts, in the same run.",
+    "on the first plain_subset_texts of the same texts, in the same run; ingest_cpu_ratio does the same per CPU "
+    "second of the process, which other work on a shared machine disturbs less.",
     "vectors_reused: the second store mode replayed the first mode's vectors (same texts, checked by digest) "
     "instead of embedding again; its ingest rate then measures everything but the encoder, and it has no ratio.",
     "warm_p50_ms / warm_p95_ms: Assistant.ask (retrieve + extractive answer) in a process that has answered "
-    "before; question_rss_mb: that process's peak RSS before it loads sentence-transformers for the add.",
+    "before; question_rss_mb: that process's peak RSS (VmHWM) before it loads sentence-transformers for the add.",
     "add_s: ingest of one more notice by that process (its embedding time is add_embed_s); add_next_question_ms: "
     "the question after it, which takes the new notice into the lexical index.",
     "cold_ask_median_s: `kvisa ask` in a new process, median of the timed runs after one untimed run.",
@@ -41,7 +42,8 @@ def merge(path: Path, result: dict[str, Any], machine: dict[str, Any]) -> dict[s
 
 
 def _row(run: dict[str, Any]) -> list[str]:
-    ratio = "replayed vectors" if run.get("vectors_reused") else f"{run['ingest_ratio']:.2f}"
+    ratio = ("replayed vectors" if run.get("vectors_reused")
+             else f"{run['ingest_ratio']:.2f} ({run['ingest_cpu_ratio']:.2f} per CPU-s)")
     return [f"{run['chunks']:,}", run["mode"], f"{run['units']:,}", f"{run['ingest_texts_per_s']:.1f}", ratio,
             f"{run['warm_p50_ms']:.0f} / {run['warm_p95_ms']:.0f}", f"{run['recall_at_k']:.2f}",
             f"{run['cold_ask_median_s']:.1f}", f"{run['question_rss_mb']:.0f}", f"{run['index_disk_mb']:.0f}",

@@ -141,22 +141,26 @@ class LexicalIndex:
 
     def _regroup(self, old: LexicalIndex, gone: set[Version], gone_chunks: list[str], chunks: list[StoredChunk],
                  units: list[StoredUnit]) -> None:
-        """units_by_chunk, doc_units and versions: copied from `old`, then only the changed documents redone."""
+        """units_by_chunk, doc_units and versions: `old`'s, with only the changed documents' entries redone.
+
+        Every container is a copy and every changed entry a new list: `old` stays whole for a question using it.
+        The manifest lists one version per document, so a document's units are those of its new version.
+        """
         self.units_by_chunk = defaultdict(list, old.units_by_chunk)
         for cid in gone_chunks:
             self.units_by_chunk.pop(cid, None)
-        for unit in (u for u in units if u is not None):
-            self.units_by_chunk[unit.metadata["chunk_id"]] = [*self.units_by_chunk.get(unit.metadata["chunk_id"], []),
-                                                              unit]
+        by_doc: dict[str, list[StoredUnit]] = defaultdict(list)
+        for unit in units:
+            cid = unit.metadata["chunk_id"]
+            self.units_by_chunk[cid] = [*self.units_by_chunk.get(cid, []), unit]
+            by_doc[unit.metadata["doc_id"]].append(unit)
         self.versions = defaultdict(list, {v: ids for v, ids in old.versions.items() if v not in gone})
-        for chunk in (c for c in chunks if c is not None):
-            self.versions[version_of(chunk.metadata)] = [*self.versions.get(version_of(chunk.metadata), []),
-                                                         chunk.chunk_id]
-        self.doc_units = dict(old.doc_units)
-        for doc_id in {v[0] for v in gone} | {c.metadata["doc_id"] for c in chunks}:
-            found = [u for v, ids in self.versions.items() if v[0] == doc_id
-                     for cid in ids for u in self.units_by_chunk.get(cid, [])]
-            self.doc_units[doc_id] = _doc_units(found)
+        for chunk in chunks:
+            version = version_of(chunk.metadata)
+            self.versions[version] = [*self.versions.get(version, []), chunk.chunk_id]
+        gone_docs = {doc_id for doc_id, _ in gone}
+        self.doc_units = {d: found for d, found in old.doc_units.items() if d not in gone_docs}
+        self.doc_units.update((d, _doc_units(found)) for d, found in by_doc.items())
 
     def _compact(self) -> None:
         """Renumber the rows once dropped ones outnumber live ones: memory and query time follow the index."""

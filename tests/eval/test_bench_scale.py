@@ -36,7 +36,7 @@ def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> No
     record = json.loads((tmp_path / "scale.json").read_text(encoding="utf-8"))
     [run] = record["runs"]
     assert run["size"] == 12 and run["mode"] == "embedded" and run["chunks"] >= 12 and run["units"] > run["chunks"]
-    assert run["texts"] == run["chunks"] + run["units"] and run["ingest_ratio"] > 0 and not run["vectors_reused"]
+    assert run["texts"] == run["chunks"] + run["units"] and run["ingest_cpu_ratio"] > 0 and not run["vectors_reused"]
     assert 0 <= run["recall_at_k"] <= 1 and 0 < run["warm_p50_ms"] <= run["warm_p95_ms"]
     assert run["question_rss_mb"] > 0 and run["index_disk_mb"] > 0 and run["add_ok"] and run["add_found"]
     assert run["add_embed_s"] > 0 and run["add_s"] >= run["add_without_embed_s"]
