@@ -86,6 +86,7 @@ class BM25:
         self.df = np.zeros(0, dtype=np.int64)  # live rows holding each term id
         self.total = 0.0  # tokens in live rows
         self.segments: list[Segment] = []
+        self._norm: np.ndarray | None = None  # per-row length normalisation, made on the first query
 
     @property
     def n_rows(self) -> int:
@@ -181,7 +182,9 @@ class BM25:
         out = np.zeros(self.n_rows, dtype=np.float64)
         if not self.n_live:
             return out
-        norm = K1 * (1 - B + B * self.lengths / (self.total / self.n_live))
+        if self._norm is None or len(self._norm) != self.n_rows:  # an index never changes once made: cache it
+            self._norm = K1 * (1 - B + B * self.lengths / (self.total / self.n_live))
+        norm = self._norm
         for term_id in term_ids:
             weight = self.idf(term_id) if term_id < len(self.df) and self.df[term_id] else 0.0
             if not weight:
@@ -198,14 +201,28 @@ class BM25:
         depends on the items alone, never on the order they were added in."""
         scores = self.scores(term_ids)
         hits = np.flatnonzero(scores > 0)
+        width = 4 * k + 16
+        if len(hits) > width:  # most questions need only the best few of many hits: sort those first
+            split = np.argpartition(-scores[hits], width)
+            best, below = hits[split[:width]], float(scores[hits[split[width:]]].max())
+            picked = self._picked(scores, best[np.argsort(-scores[best], kind="stable")], k, accepts)
+            if len(picked) >= k and scores[picked[k - 1]] > below:  # nothing left out could rank or tie
+                picked.sort(key=lambda row: (-scores[row], key(row)))
+                return [(row, float(scores[row])) for row in picked[:k]]
+        picked = self._picked(scores, hits[np.argsort(-scores[hits], kind="stable")], k, accepts)
+        picked.sort(key=lambda row: (-scores[row], key(row)))
+        return [(row, float(scores[row])) for row in picked[:k]]
+
+    @staticmethod
+    def _picked(scores: np.ndarray, ordered: np.ndarray, k: int, accepts: Callable[[int], bool]) -> list[int]:
+        """Accepted rows in `ordered` (best first) down to the k-th accepted score, ties with it included."""
         picked: list[int] = []
-        for row in hits[np.argsort(-scores[hits], kind="stable")]:
+        for row in ordered:
             if len(picked) >= k and scores[row] < scores[picked[k - 1]]:
                 break  # past the k-th score: no tie with it left to consider
             if accepts(int(row)):
                 picked.append(int(row))
-        picked.sort(key=lambda row: (-scores[row], key(row)))
-        return [(row, float(scores[row])) for row in picked[:k]]
+        return picked
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -111,9 +112,19 @@ def build_lexical(store: ChunkStore, manifest: ManifestStore, cache: Path, gener
         chunks = [c for c in store.all_chunks() if version_of(c.metadata) in vouched]
         saved = load_latest(cache) if previous is None else None
         index = LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
-    if not index.loaded:
-        save(cache, generation, *index.row_ids(), index.vocabulary, index.chunk_bm25, index.unit_bm25)
     return index
+
+
+_SAVING = threading.Lock()  # one save at a time: an older generation never lands after a newer one
+
+
+def save_lexical(cache: Path, generation: int, index: LexicalIndex) -> None:
+    """Save `index` unless it was read from there; a failure leaves only a cache to rebuild, never an error."""
+    if index.loaded:
+        return
+    # A failure (e.g. a later update dropped an item's tokens meanwhile) leaves it to the next save.
+    with _SAVING, contextlib.suppress(Exception):
+        save(cache, generation, *index.row_ids(), index.vocabulary, index.chunk_bm25, index.unit_bm25)
 
 
 def refresh_lexical_index(settings: Settings) -> None:
@@ -121,7 +132,8 @@ def refresh_lexical_index(settings: Settings) -> None:
     load_jieba(settings.home / "cache")  # the same dictionary the question path cuts Chinese with
     store = open_store(settings)
     manifest = open_manifest(settings, store.client)
-    build_lexical(store, manifest, cache_dir(settings), manifest.current_generation(), None)
+    generation = manifest.current_generation()
+    save_lexical(cache_dir(settings), generation, build_lexical(store, manifest, cache_dir(settings), generation, None))
 
 
 def _chunk_meta(lexical: LexicalIndex, unit_id: str) -> dict[str, Any]:
@@ -161,16 +173,27 @@ class HybridRetriever:
         self._lexical: LexicalIndex | None = None
         self._generation = -1
         self._lock = threading.Lock()
+        self._saving: threading.Thread | None = None
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The in-memory index, rebuilt (new items tokenised only) whenever the manifest generation moved."""
+        """The in-memory index, updated (changed documents only) whenever the manifest generation moved."""
         generation = self.manifest.current_generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
                 self._lexical = build_lexical(self.store, self.manifest, self._cache, generation, self._lexical)
                 self._generation = generation
+                # Writing the whole index costs seconds at 100k chunks: the question that found the change
+                # goes on while a thread saves it for the next process start.
+                self._saving = threading.Thread(target=save_lexical, args=(self._cache, generation, self._lexical),
+                                                daemon=True)
+                self._saving.start()
             return self._lexical
+
+    def wait_for_save(self) -> None:
+        """Wait until the last updated lexical index is on disk (tests, and a clean shutdown)."""
+        if self._saving is not None:
+            self._saving.join()
 
     def retrieve(self, query: str, top_k: int, filters: Filters | None = None,
                  query_vector: np.ndarray | None = None) -> tuple[list[Passage], np.ndarray]:

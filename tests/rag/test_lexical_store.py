@@ -80,6 +80,7 @@ def test_an_add_tokenises_only_the_new_document(settings: Settings, tokenised: l
     tokenised.clear()
     remove_document("zorble-permit", settings)
     assert len(retriever.lexical.chunks) == len(before.chunks) and tokenised == []  # a removal tokenises nothing
+    retriever.wait_for_save()  # a running process saves in the background
     restarted = HybridRetriever(settings, get_query_encoder(settings)).lexical  # the rebuild was saved
     assert restarted.loaded and tokenised == []
     assert results(restarted) == results(before)
