@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install chat test lint browser clean stress bench
+.PHONY: install chat test lint browser clean stress bench scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ bench: install
 	KVISA_HOME=$$home $(BIN)/python eval/bench_api.py && \
 	KVISA_HOME=$$home $(BIN)/python eval/bench_eval_tab.py; \
 	status=$$?; rm -rf $$home; exit $$status
+
+# Not part of `make test`: the index at 1k, 10k and 100k chunks of synthetic policy notices, embedded and on a
+# `chroma run` server (eval/bench_scale.py; eval/results/scale.{json,md,png}). Embedding dominates: at about
+# 50 texts/s on 2 cores, 100k chunks (~450k chunks and units) take hours. `make scale SIZES="1000 10000"` runs small.
+SIZES ?= 1000 10000 100000
+scale: install
+	$(BIN)/python eval/bench_scale.py --sizes $(SIZES)
 
 clean:
 	rm -rf .kvisa test-output

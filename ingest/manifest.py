@@ -64,6 +64,8 @@ class Manifest:
         self.path = path
         self.entries = entries
         self.generation = generation
+        self._stamp: tuple[int, int, int] | None = None
+        self._stamped_generation = 0
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -82,7 +84,16 @@ class Manifest:
         return self.entries.get(doc_id)
 
     def current_generation(self) -> int:
-        return Manifest.load(self.path).generation
+        """Parsed again only when the file was replaced (every save is a new file): each question asks, and
+        parsing the manifest of a large index costs milliseconds."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return 0
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            self._stamp, self._stamped_generation = stamp, Manifest.load(self.path).generation
+        return self._stamped_generation
 
     def record(self, entry: ManifestEntry) -> None:
         self.entries[entry.doc_id] = entry

@@ -71,8 +71,11 @@ def reconcile(store: ChunkStore, manifest: ManifestStore) -> int:
     seen stored was claimed before it was stored, so if its claim is gone when claims are read, it was
     recorded (or superseded) before the manifest is read.
     """
-    units = store.unit_hashes()
-    chunks = store.chunk_hashes()
+    # Only items whose hash no current version has can be stale: the store filters on that, so a sweep reads
+    # a handful of rows, not every chunk (items of a stale version sharing a live version's hash stay; harmless).
+    hashes = {e.content_hash for e in manifest.reload().values()}
+    units = store.unit_hashes(hashes)
+    chunks = store.chunk_hashes(hashes)
     claimed = manifest.claimed()
     vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()} | claimed
     stale = [cid for cid, key in chunks.items() if key not in vouched]

@@ -12,6 +12,8 @@ from ingest.failpoints import failpoint
 from kvisa.settings import Settings
 
 _BATCH = 1000
+_PAGE = 5000  # one unpaged get of ~32k+ items fails in Chroma ("too many SQL variables")
+_MAX_HASH_FILTER = 10000  # SQLite allows ~32k variables in one statement; beyond this, read every hash
 
 
 @dataclass
@@ -93,20 +95,19 @@ class ChunkStore:
     def count(self) -> int:
         return self.chunks.count()
 
-    def chunk_hashes(self) -> dict[str, tuple[str, str]]:
-        """chunk_id -> (doc_id, content_hash) for every stored chunk."""
-        got = self.chunks.get(include=["metadatas"])
-        return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+    def chunk_hashes(self, except_hashes: set[str] | None = None) -> dict[str, tuple[str, str]]:
+        """chunk_id -> (doc_id, content_hash) for every stored chunk (only those whose hash is not in
+        `except_hashes`, when given: the store then does the filtering and hands back only candidates)."""
+        return _hashes(self.chunks, except_hashes)
 
-    def unit_hashes(self) -> dict[str, tuple[str, str]]:
-        """unit_id -> (doc_id, content_hash) for every stored unit."""
-        got = self.units.get(include=["metadatas"])
-        return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+    def unit_hashes(self, except_hashes: set[str] | None = None) -> dict[str, tuple[str, str]]:
+        """unit_id -> (doc_id, content_hash) for every stored unit (or only those outside `except_hashes`)."""
+        return _hashes(self.units, except_hashes)
 
     def chunk_ids_of(self, doc_id: str, content_hash: str) -> list[str]:
         """The chunks of one version of one document."""
         where = {"$and": [{"doc_id": doc_id}, {"content_hash": content_hash}]}
-        return self.chunks.get(where=where, include=[])["ids"]
+        return get_all(self.chunks, [], where)["ids"]
 
     def add_document(self, doc: Document, chunks: list[Chunk], chunk_vectors: np.ndarray,
                      unit_vectors: np.ndarray) -> None:
@@ -147,8 +148,20 @@ class ChunkStore:
             self.units.delete(ids=unit_ids[a : a + _BATCH])
 
     def all_chunks(self) -> list[StoredChunk]:
-        got = self.chunks.get(include=["documents", "metadatas"])
+        got = get_all(self.chunks, ["documents", "metadatas"])
         return [StoredChunk(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+
+    def items_of_versions(self, versions: list[tuple[str, str]]) -> tuple[list[StoredChunk], list[StoredUnit]]:
+        """The chunks and units of the given (doc_id, content_hash) versions: one read each, never the whole store."""
+        chunks: list[StoredChunk] = []
+        units: list[StoredUnit] = []
+        for doc_id, content_hash in versions:
+            where = {"$and": [{"doc_id": doc_id}, {"content_hash": content_hash}]}
+            got = get_all(self.chunks, ["documents", "metadatas"], where)
+            chunks += [StoredChunk(*row) for row in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+            got = get_all(self.units, ["documents", "metadatas"], where)
+            units += [StoredUnit(*row) for row in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return chunks, units
 
     def query_chunks(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the k nearest chunks."""
@@ -160,7 +173,7 @@ class ChunkStore:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def all_units(self) -> list[StoredUnit]:
-        got = self.units.get(include=["documents", "metadatas"])
+        got = get_all(self.units, ["documents", "metadatas"])
         return [StoredUnit(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
     def query_units(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
@@ -186,6 +199,27 @@ class ChunkStore:
         got = self.units.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
         rows = zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
         return sorted(((i, t, m, np.asarray(v, dtype=np.float32)) for i, t, m, v in rows), key=lambda r: r[0])
+
+
+def get_all(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
+    """Every matching item of a collection, read in pages: the same result as one `get`, at any size."""
+    out: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+    offset = 0
+    while True:
+        got = collection.get(where=where, include=include, limit=_PAGE, offset=offset)
+        for name in out:
+            out[name].extend(got[name])
+        if len(got["ids"]) < _PAGE:
+            return out
+        offset += _PAGE
+
+
+def _hashes(collection: Any, except_hashes: set[str] | None) -> dict[str, tuple[str, str]]:
+    where = None
+    if except_hashes and len(except_hashes) <= _MAX_HASH_FILTER:
+        where = {"content_hash": {"$nin": sorted(except_hashes)}}
+    got = get_all(collection, ["metadatas"], where)
+    return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
 
 def open_store(settings: Settings) -> ChunkStore:

@@ -1,10 +1,9 @@
-"""BM25 over token ids, and the lexical index on disk: every item's token ids and both models, by index generation."""
+"""The lexical index's vocabulary, and the index on disk: every item's token ids, by index generation."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import uuid
@@ -14,10 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from kvisa.settings import Settings
+from rag.bm25 import BM25
 from rag.terms import tokenize
 
-EMPTY = "_empty_"  # the one token of an item with none: bm25s cannot index an empty document
-_FORMAT = 1
+EMPTY = "_empty_"  # term id 0: the one token of an item with none (rag/bm25.py)
+_FORMAT = 2  # 2: rag/bm25.py's statistics and postings (1 held bm25s models)
 
 
 class Vocabulary:
@@ -52,61 +52,16 @@ class Vocabulary:
             del self.items[gone]
 
 
-class BM25:
-    """bm25s over token ids, with document frequencies for idf weights."""
-
-    def __init__(self, bm25: object, df: np.ndarray, n_docs: int) -> None:
-        self.bm25 = bm25
-        self.df = df
-        self.n_docs = n_docs
-        # bm25s keeps its own copy of the vocabulary as it was when indexed; later terms are unknown to it.
-        self.vocab: dict[str, int] = getattr(bm25, "vocab_dict", None) or {}
-
-    @classmethod
-    def build(cls, docs: list[np.ndarray], vocabulary: Vocabulary) -> BM25:
-        import bm25s
-        from bm25s.tokenization import Tokenized
-
-        bm25 = bm25s.BM25()
-        if docs:  # bm25s cannot index nothing; an empty index simply finds nothing
-            ids = [d.tolist() or [0] for d in docs]
-            bm25.index(Tokenized(ids=ids, vocab=dict(vocabulary.index)), show_progress=False)
-        df = np.zeros(len(vocabulary.terms), dtype=np.int64)
-        for d in docs:
-            df[np.unique(d)] += 1
-        return cls(bm25, df, max(1, len(docs)))
-
-    def idf(self, term: str) -> float:
-        """Smoothed inverse document frequency; unseen terms weigh the most."""
-        i = self.vocab.get(term)
-        n = int(self.df[i]) if i is not None and i < len(self.df) else 0
-        return math.log(1 + (self.n_docs - n + 0.5) / (n + 0.5))
-
-    def top(self, query_terms: tuple[str, ...], k: int, accepts) -> list[tuple[int, float]]:
-        """(position, score) of the best k entries that `accepts(position)`."""
-        known = [t for t in query_terms if t in self.vocab]
-        if not known:
-            return []
-        scores = self.bm25.get_scores(known)
-        hits = []
-        for i in np.argsort(-scores):
-            if scores[i] <= 0 or len(hits) >= k:
-                break
-            if accepts(int(i)):
-                hits.append((int(i), float(scores[i])))
-        return hits
-
-
 @dataclass
 class Saved:
-    """A lexical index read from disk: item ids in BM25 row order, the vocabulary, both models."""
+    """A lexical index read from disk: item ids in BM25 row order ("" for a dropped row), vocabulary, models."""
 
     generation: int
     chunk_ids: list[str]
     unit_ids: list[str]
     vocabulary: Vocabulary
-    chunk_bm25: BM25 | None
-    unit_bm25: BM25 | None
+    chunk_bm25: BM25
+    unit_bm25: BM25
 
 
 def cache_dir(settings: Settings) -> Path:
@@ -117,23 +72,32 @@ def cache_dir(settings: Settings) -> Path:
     return settings.home / "cache" / f"lexical-{key}"
 
 
-def save(base: Path, generation: int, chunk_ids: list[str], unit_ids: list[str], vocabulary: Vocabulary,
+def save(base: Path, generation: int, chunk_rows: list[str], unit_rows: list[str], vocabulary: Vocabulary,
          chunk_bm25: BM25, unit_bm25: BM25) -> None:
-    """Write generation `generation` into a new folder, renamed into place whole; older generations go."""
+    """Write generation `generation` into a new folder, renamed into place whole; older generations go.
+
+    The rows are item ids in BM25 row order, "" for a dropped row: the models are saved as they are, so an
+    add costs a write of the arrays, never a re-sort of every posting.
+    """
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
     try:
-        items = [vocabulary.items[i] for i in (*chunk_ids, *unit_ids)]
+        ids = [i for i in (*chunk_rows, *unit_rows) if i]
+        items = [vocabulary.items[i] for i in ids]
         offsets = np.cumsum([0, *(len(t) for t in items)], dtype=np.int64)
         flat = np.concatenate(items) if items else np.zeros(0, dtype=np.int32)
-        np.savez(tmp / "tokens.npz", flat=flat, offsets=offsets, chunk_df=chunk_bm25.df, unit_df=unit_bm25.df)
-        for name, model in (("chunks", chunk_bm25), ("units", unit_bm25)):
-            if model.vocab:
-                model.bm25.save(str(tmp / name))
-        meta = {"format": _FORMAT, "generation": generation, "chunk_ids": chunk_ids, "unit_ids": unit_ids,
-                "terms": vocabulary.terms}
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "flat.npy", flat)
+        np.save(tmp / "offsets.npy", offsets)
+        # Plain lines, not JSON: at 100k chunks this file holds ~600k ids, and lines read and write fastest.
+        (tmp / "ids.txt").write_text("\n".join(ids), encoding="utf-8")
+        (tmp / "rows.txt").write_text("\n".join([*chunk_rows, *unit_rows]), encoding="utf-8")
+        np.savez(tmp / "chunks.npz", **chunk_bm25.arrays())
+        np.savez(tmp / "units.npz", **unit_bm25.arrays())
+        (tmp / "terms.json").write_text(json.dumps(vocabulary.terms, ensure_ascii=False), encoding="utf-8")
+        meta = {"format": _FORMAT, "generation": generation, "chunks": len(chunk_rows), "units": len(unit_rows),
+                "items": len(ids)}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(tmp, base / f"gen-{generation}")
     except OSError:  # another process saved this generation first, or the disk is full: it stays a cache
         shutil.rmtree(tmp, ignore_errors=True)
@@ -155,22 +119,21 @@ def load_latest(base: Path) -> Saved | None:
 
 
 def _load(folder: Path) -> Saved:
-    import bm25s
-
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     if meta["format"] != _FORMAT:
         raise ValueError("old format")
-    arrays = np.load(folder / "tokens.npz")
-    flat, offsets = arrays["flat"], arrays["offsets"]
-    ids = [*meta["chunk_ids"], *meta["unit_ids"]]
+    flat, offsets = np.load(folder / "flat.npy"), np.load(folder / "offsets.npy")
+    ids = _lines(folder / "ids.txt")
+    rows = _lines(folder / "rows.txt")
+    if len(ids) != meta["items"] or len(offsets) != len(ids) + 1 or len(rows) != meta["chunks"] + meta["units"]:
+        raise ValueError("torn files")
     items = {item: flat[offsets[i] : offsets[i + 1]] for i, item in enumerate(ids)}
-    vocabulary = Vocabulary(meta["terms"], items)
+    vocabulary = Vocabulary(json.loads((folder / "terms.json").read_text(encoding="utf-8")), items)
+    models = [BM25.from_arrays(dict(np.load(folder / f"{name}.npz"))) for name in ("chunks", "units")]
+    n = meta["chunks"]
+    return Saved(int(meta["generation"]), rows[:n], rows[n:], vocabulary, *models)
 
-    def model(name: str, df: np.ndarray, n: int) -> BM25:
-        if not (folder / name).exists():
-            return BM25(bm25s.BM25(), df, max(1, n))
-        return BM25(bm25s.BM25.load(str(folder / name), mmap=True), df, max(1, n))
 
-    return Saved(int(meta["generation"]), meta["chunk_ids"], meta["unit_ids"], vocabulary,
-                 model("chunks", arrays["chunk_df"], len(meta["chunk_ids"])),
-                 model("units", arrays["unit_df"], len(meta["unit_ids"])))
+def _lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return text.split("\n") if text else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from ingest.query_encoder import EncodesQueries
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
 from rag.jieba_cache import load_jieba
-from rag.lexical_store import BM25, Saved, Vocabulary, cache_dir, load_latest, save
+from rag.lexical_index import LexicalIndex, version_of
+from rag.lexical_store import cache_dir, load_latest, save
 from rag.terms import expand_terms, glossed, tokenize
 from rag.types import Passage
 
@@ -78,81 +80,6 @@ class Retrieved:
     query_vector: np.ndarray
 
 
-def _chunk_text(chunk: StoredChunk) -> str:
-    return f"{chunk.metadata.get('title', '')}\n{chunk.metadata.get('section', '')}\n{chunk.text}"
-
-
-def _unit_text(unit: StoredUnit) -> str:
-    return f"{unit.metadata.get('header', '')} {unit.text}"
-
-
-class LexicalIndex:
-    """Everything retrieval keeps in memory: chunks and units by id, BM25 over each, units in document order.
-
-    Token ids come from `vocabulary` (a previous generation's) or are made here, for new items only.
-    `saved` (read from disk) is used as it is when it holds exactly these chunks and units: `loaded` is then
-    True and nothing is tokenised or indexed.
-    """
-
-    def __init__(self, chunks: list[StoredChunk], units: list[StoredUnit], vocabulary: Vocabulary | None = None,
-                 saved: Saved | None = None) -> None:
-        self.vocabulary = vocabulary or (saved.vocabulary if saved else Vocabulary())
-        self.by_id = {c.chunk_id: c for c in chunks}
-        # A unit that speaks to a model ("ignore previous instructions") is never evidence (ingest/guard.py).
-        units = [u for u in units if u.metadata.get("chunk_id") in self.by_id and not u.metadata.get("instruction")]
-        self.unit_by_id = {u.unit_id: u for u in units}
-        self.loaded = (saved is not None and set(saved.chunk_ids) == set(self.by_id)
-                       and set(saved.unit_ids) == set(self.unit_by_id))
-        if saved is not None and self.loaded:
-            self.chunks = [self.by_id[i] for i in saved.chunk_ids]  # BM25 rows are in the saved order
-            self.units = [self.unit_by_id[i] for i in saved.unit_ids]
-            self.chunk_bm25, self.unit_bm25 = saved.chunk_bm25, saved.unit_bm25
-        else:
-            self.chunks, self.units = chunks, units
-            chunk_tokens = [self.vocabulary.tokens(c.chunk_id, _chunk_text(c)) for c in chunks]
-            unit_tokens = [self.vocabulary.tokens(u.unit_id, _unit_text(u)) for u in units]
-            self.chunk_bm25 = BM25.build(chunk_tokens, self.vocabulary)
-            self.unit_bm25 = BM25.build(unit_tokens, self.vocabulary)
-            self.vocabulary.keep(set(self.by_id) | set(self.unit_by_id))
-        self.units_by_chunk: dict[str, list[StoredUnit]] = defaultdict(list)
-        for unit in self.units:
-            self.units_by_chunk[unit.metadata["chunk_id"]].append(unit)
-        self.doc_units: dict[str, list[StoredUnit]] = defaultdict(list)
-        seen: set[tuple[str, int]] = set()
-        for unit in sorted(self.units, key=lambda u: (u.metadata["doc_id"], u.metadata["start"])):
-            key = (unit.metadata["doc_id"], unit.metadata["start"])
-            if key not in seen:  # a unit repeated by chunk overlap is kept once
-                seen.add(key)
-                self.doc_units[key[0]].append(unit)
-
-    def idf(self, term: str) -> float:
-        return self.chunk_bm25.idf(term)
-
-    def search(self, query_terms: tuple[str, ...], k: int, filters: Filters) -> list[tuple[str, float]]:
-        hits = self.chunk_bm25.top(query_terms, k, lambda i: filters.accepts(self.chunks[i].metadata))
-        return [(self.chunks[i].chunk_id, score) for i, score in hits]
-
-    def search_units(self, query_terms: tuple[str, ...], k: int, filters: Filters) -> list[tuple[str, float]]:
-        def accepts(i: int) -> bool:
-            return filters.accepts(self.by_id[self.units[i].metadata["chunk_id"]].metadata)
-
-        return [(self.units[i].unit_id, score) for i, score in self.unit_bm25.top(query_terms, k, accepts)]
-
-    def following(self, unit: StoredUnit | Evidence, n: int, max_gap: int) -> list[StoredUnit]:
-        """Up to n units right after `unit` in its document, with only a line break or list marker between."""
-        out: list[StoredUnit] = []
-        end = int(unit.metadata["end"])
-        for other in self.doc_units.get(unit.metadata["doc_id"], []):
-            start = int(other.metadata["start"])
-            if start <= end:
-                continue
-            if start - end > max_gap or len(out) == n:
-                break
-            out.append(other)
-            end = int(other.metadata["end"])
-        return out
-
-
 def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
             vector: np.ndarray | None = None) -> Evidence:
     """An Evidence record with the terms of its text and of its headings and title."""
@@ -164,22 +91,40 @@ def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
     return record
 
 
+# More changed document versions than this are read back with one full read rather than one read each.
+_MAX_VERSION_READS = 200
+
+
 def build_lexical(store: ChunkStore, manifest: ManifestStore, cache: Path, generation: int,
                   previous: LexicalIndex | None) -> LexicalIndex:
     """The lexical index of the versions the manifest lists, saved under `cache` when it was not read from there.
 
     Only those versions: a version another process is writing now, or one it has just replaced and not yet
-    deleted, is never an answer (and never one half old, half new). A first build reads the newest saved
-    index: as it is when nothing changed since, else for the tokens of every item it already knew.
+    deleted, is never an answer (and never one half old, half new). With a `previous` index only the versions
+    it lacks are read from Chroma and only those and the ones gone are re-indexed. A first build reads the
+    newest saved index: as it is when nothing changed since, else for the tokens of every item it already knew.
     """
     vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()}
-    chunks = [c for c in store.all_chunks() if (c.metadata["doc_id"], c.metadata["content_hash"]) in vouched]
-    saved = load_latest(cache) if previous is None else None
-    index = LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
-    if not index.loaded:
-        save(cache, generation, [c.chunk_id for c in index.chunks], [u.unit_id for u in index.units],
-             index.vocabulary, index.chunk_bm25, index.unit_bm25)
+    if previous is not None and len(vouched - previous.versions.keys()) <= _MAX_VERSION_READS:
+        chunks, units = store.items_of_versions(sorted(vouched - previous.versions.keys()))
+        index = previous.updated(chunks, units, set(previous.versions) - vouched)
+    else:
+        chunks = [c for c in store.all_chunks() if version_of(c.metadata) in vouched]
+        saved = load_latest(cache) if previous is None else None
+        index = LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
     return index
+
+
+_SAVING = threading.Lock()  # one save at a time: an older generation never lands after a newer one
+
+
+def save_lexical(cache: Path, generation: int, index: LexicalIndex) -> None:
+    """Save `index` unless it was read from there; a failure leaves only a cache to rebuild, never an error."""
+    if index.loaded:
+        return
+    # A failure (e.g. a later update dropped an item's tokens meanwhile) leaves it to the next save.
+    with _SAVING, contextlib.suppress(Exception):
+        save(cache, generation, *index.row_ids(), index.vocabulary, index.chunk_bm25, index.unit_bm25)
 
 
 def refresh_lexical_index(settings: Settings) -> None:
@@ -187,7 +132,13 @@ def refresh_lexical_index(settings: Settings) -> None:
     load_jieba(settings.home / "cache")  # the same dictionary the question path cuts Chinese with
     store = open_store(settings)
     manifest = open_manifest(settings, store.client)
-    build_lexical(store, manifest, cache_dir(settings), manifest.current_generation(), None)
+    generation = manifest.current_generation()
+    save_lexical(cache_dir(settings), generation, build_lexical(store, manifest, cache_dir(settings), generation, None))
+
+
+def _chunk_meta(lexical: LexicalIndex, unit_id: str) -> dict[str, Any]:
+    """The metadata of a unit's chunk, from the index the question started with (not a newer one)."""
+    return lexical.by_id[lexical.unit_by_id[unit_id].metadata["chunk_id"]].metadata
 
 
 def passage_of(chunk: StoredChunk, score: float = 0.0) -> Passage:
@@ -222,16 +173,27 @@ class HybridRetriever:
         self._lexical: LexicalIndex | None = None
         self._generation = -1
         self._lock = threading.Lock()
+        self._saving: threading.Thread | None = None
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The in-memory index, rebuilt (new items tokenised only) whenever the manifest generation moved."""
+        """The in-memory index, updated (changed documents only) whenever the manifest generation moved."""
         generation = self.manifest.current_generation()
         with self._lock:
             if self._lexical is None or generation != self._generation:
                 self._lexical = build_lexical(self.store, self.manifest, self._cache, generation, self._lexical)
                 self._generation = generation
+                # Writing the whole index costs seconds at 100k chunks: the question that found the change
+                # goes on while a thread saves it for the next process start.
+                self._saving = threading.Thread(target=save_lexical, args=(self._cache, generation, self._lexical),
+                                                daemon=True)
+                self._saving.start()
             return self._lexical
+
+    def wait_for_save(self) -> None:
+        """Wait until the last updated lexical index is on disk (tests, and a clean shutdown)."""
+        if self._saving is not None:
+            self._saving.join()
 
     def retrieve(self, query: str, top_k: int, filters: Filters | None = None,
                  query_vector: np.ndarray | None = None) -> tuple[list[Passage], np.ndarray]:
@@ -266,7 +228,7 @@ class HybridRetriever:
         n = self.tuning.unit_candidates
         where = {"doc_id": filters.doc_id} if filters.doc_id else None
         dense = [(u, s) for u, s in self.store.query_units(vector, n, where)
-                 if u in lexical.unit_by_id and filters.accepts(self._chunk_meta(u))]
+                 if u in lexical.unit_by_id and filters.accepts(_chunk_meta(lexical, u))]
         sparse = lexical.search_units(expand_terms(tokenize(unit_query)), n, filters)
         found: dict[str, set[str]] = defaultdict(set)
         for passage in passages:
@@ -281,10 +243,6 @@ class HybridRetriever:
         """Evidence units found by BM25 alone (cheap: no embedding), best first."""
         hits = self.lexical.search_units(expand_terms(tokenize(query)), k, filters or Filters())
         return self._evidence({u: {"lexical"} for u, _ in hits}, [], self.lexical)
-
-    def _chunk_meta(self, unit_id: str) -> dict[str, Any]:
-        lexical = self.lexical
-        return lexical.by_id[lexical.unit_by_id[unit_id].metadata["chunk_id"]].metadata
 
     def _evidence(self, found: dict[str, set[str]], passages: list[Passage], lexical: LexicalIndex) -> list[Evidence]:
         """Evidence records with vectors; a unit repeated by chunk overlap is kept once, at its best rank."""

@@ -1,0 +1,95 @@
+"""eval/bench_scale.py's record: runs merged into scale.json by (size, mode), a Markdown table and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, as eval/plots.py
+
+import matplotlib.pyplot as plt
+
+from eval.plots import COLORS
+
+TARGETS = {"warm_p50_ms": 100, "warm_p95_ms": 250, "question_rss_mb": 2048, "add_without_embed_s": 5,
+           "ingest_ratio": 0.9}
+NOTES = [
+    "ingest_texts_per_s: chunks and evidence units embedded per wall second of the whole ingest (load, chunk, "
+    "embed, store, save the lexical index); ingest_ratio divides it by plain SentenceTransformer.encode's rate "
+    "on the first plain_subset_texts of the same texts, in the same run; ingest_cpu_ratio does the same per CPU "
+    "second of the process, which other work on a shared machine disturbs less. Both compare rates measured "
+    "minutes apart under changing load; the encoder share (encode_s / ingest_s, both inside the one ingest) "
+    "bounds the ratio the same pipeline could reach with an encoder as fast as plain encode.",
+    "vectors_reused: the second store mode replayed the first mode's vectors (same texts, checked by digest) "
+    "instead of embedding again; its ingest rate then measures everything but the encoder, and it has no ratio.",
+    "warm_p50_ms / warm_p95_ms: Assistant.ask (retrieve + extractive answer) in a process that has answered "
+    "before; question_rss_mb: that process's peak RSS (VmHWM) before it loads sentence-transformers for the add.",
+    "add_s: ingest of one more notice by that process (its embedding time is add_embed_s); add_next_question_ms: "
+    "the question after it, which takes the new notice into the lexical index.",
+    "cold_ask_median_s: `kvisa ask` in a new process, median of the timed runs after one untimed run.",
+    "index_disk_mb: the Chroma store (embedded folder or the server's --path) and the saved lexical index; "
+    "home_disk_mb adds the rest of KVISA_HOME (the ONNX query encoder, ~90 MB).",
+]
+
+
+def merge(path: Path, result: dict[str, Any], machine: dict[str, Any]) -> dict[str, Any]:
+    """scale.json with `result` in place of any earlier run of the same size and mode."""
+    record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    runs = [r for r in record.get("runs", []) if (r["size"], r["mode"]) != (result["size"], result["mode"])]
+    runs = sorted([*runs, result], key=lambda r: (r["size"], r["mode"]))
+    return {"machine": machine, "targets_at_100k": TARGETS, "notes": NOTES, "runs": runs}
+
+
+def _row(run: dict[str, Any]) -> list[str]:
+    ratio = ("replayed vectors" if run.get("vectors_reused")
+             else f"{run['ingest_ratio']:.2f} ({run['ingest_cpu_ratio']:.2f} per CPU-s)")
+    share = "replayed" if run.get("vectors_reused") else f"{run['encode_s'] / run['ingest_s']:.0%}"
+    return [f"{run['chunks']:,}", run["mode"], f"{run['units']:,}", f"{run['ingest_texts_per_s']:.1f}", ratio, share,
+            f"{run['warm_p50_ms']:.0f} / {run['warm_p95_ms']:.0f}", f"{run['recall_at_k']:.2f}",
+            f"{run['cold_ask_median_s']:.1f}", f"{run['question_rss_mb']:.0f}", f"{run['index_disk_mb']:.0f}",
+            f"{run['add_s']:.1f} ({run['add_embed_s']:.1f} embedding)", f"{run['add_next_question_ms']:.0f}",
+            f"{run['load_average_1min'][0]:.1f}–{run['load_average_1min'][1]:.1f}"]
+
+
+def markdown(record: dict[str, Any]) -> str:
+    head = ["chunks", "store", "units", "ingest texts/s", "ingest ratio", "encoder share", "warm p50 / p95 ms",
+            "recall@k", "cold ask s", "RSS MB", "index disk MB", "add one notice s", "next question ms", "load avg"]
+    lines = ["# Scale benchmark (eval/bench_scale.py)", "",
+             f"Machine: {record['machine']['cpus']} cores, Python {record['machine']['python']}. "
+             f"Targets at 100k chunks: {json.dumps(record['targets_at_100k'])}.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_row(run)) + " |" for run in record["runs"]]
+    return "\n".join([*lines, "", *(f"- {note}" for note in record["notes"]), ""])
+
+
+def plot(record: dict[str, Any], path: Path) -> Path:
+    """Warm latency (p50, p95) and question-process RSS against chunk count, one line per store mode."""
+    fig, (latency, rss) = plt.subplots(1, 2, figsize=(10, 4))
+    for i, mode in enumerate(sorted({r["mode"] for r in record["runs"]})):
+        runs = [r for r in record["runs"] if r["mode"] == mode]
+        xs = [r["chunks"] for r in runs]
+        latency.plot(xs, [r["warm_p50_ms"] for r in runs], "o-", color=COLORS[i], label=f"{mode} p50")
+        latency.plot(xs, [r["warm_p95_ms"] for r in runs], "s--", color=COLORS[i], label=f"{mode} p95")
+        rss.plot(xs, [r["question_rss_mb"] for r in runs], "o-", color=COLORS[i], label=mode)
+    for ax, title, unit in ((latency, "Warm question latency", "ms"), (rss, "Question process peak RSS", "MB")):
+        ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("chunks in the index")
+        ax.set_ylabel(unit)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write(record: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scale.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    (folder / "scale.md").write_text(markdown(record), encoding="utf-8")
+    plot(record, folder / "scale.png")

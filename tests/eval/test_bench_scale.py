@@ -1,0 +1,46 @@
+"""eval/bench_scale.py cannot rot: a deterministic corpus with answers in place, and a tiny run writes its files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from eval import scale_corpus
+from kvisa.settings import PROJECT_ROOT
+
+
+def test_the_synthetic_corpus_is_deterministic_and_every_answer_is_in_its_notice() -> None:
+    notices = scale_corpus.generate(40, seed=3)
+    assert [n.text for n in notices] == [n.text for n in scale_corpus.generate(40, seed=3)]
+    assert notices[-1].text == scale_corpus.generate(1, seed=3, start=39)[0].text
+    assert len({n.program for n in notices}) == len(notices)  # a question names exactly one notice
+    for notice in notices:
+        assert notice.text.startswith("# ") and notice.text.count("\n## Article ") == len(notice.facts)
+        for fact in notice.facts:
+            assert fact.sentence in notice.text and fact.answer.split()[0] in fact.sentence
+            assert notice.program in fact.question
+    asked = scale_corpus.questions(notices, 10)
+    assert len(asked) == 10 and len({doc_id for doc_id, _, _ in asked}) == 10
+
+
+def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "eval" / "bench_scale.py"), "--sizes", "12",
+                           "--modes", "embedded", "--questions", "2", "--cold-runs", "0", "--out", str(tmp_path)],
+                          env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads((tmp_path / "scale.json").read_text(encoding="utf-8"))
+    [run] = record["runs"]
+    assert run["size"] == 12 and run["mode"] == "embedded" and run["chunks"] >= 12 and run["units"] > run["chunks"]
+    assert run["texts"] == run["chunks"] + run["units"] and run["ingest_cpu_ratio"] > 0 and not run["vectors_reused"]
+    assert 0 <= run["recall_at_k"] <= 1 and 0 < run["warm_p50_ms"] <= run["warm_p95_ms"]
+    assert run["question_rss_mb"] > 0 and run["index_disk_mb"] > 0 and run["add_ok"] and run["add_found"]
+    assert run["add_embed_s"] > 0 and run["add_s"] >= run["add_without_embed_s"]
+    table = (tmp_path / "scale.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in table if line.startswith("| ")]
+    assert len(rows) == 2 and rows[1].split(" | ")[1] == "embedded"
+    assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
