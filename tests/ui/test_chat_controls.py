@@ -14,6 +14,7 @@ import ui.chat
 from tests.conftest import make_settings
 from tests.rag.test_citations import HARBOR
 from tests.ui.test_browser import TIMEOUT_MS, _ask, _last_answer, _open, _smollm2
+from tests.ui.test_chat_ux import _answers, _page
 
 pytestmark = pytest.mark.browser
 SIZES = pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
@@ -47,18 +48,6 @@ def small_app(serve, tmp_path_factory: pytest.TempPathFactory):
     report = ingest_sources([str(folder / "harbor.md"), str(folder / "orchard.md")], settings, progress=False)
     assert report.ok, report.errors
     return serve(settings)
-
-
-def _page(browser, width: int = 1280, height: int = 900):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
-    page = context.new_page()
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("http://127.0.0.1", "data:", "blob:")) else route.abort())
-    return page
-
-
-def _answers(page):
-    return page.locator("#kv-chat .kv-answer:not(.kv-pending)")
 
 
 def _squash(text: str) -> str:
