@@ -15,6 +15,7 @@ from tests.conftest import make_settings
 from tests.rag.test_citations import HARBOR
 from tests.ui.test_browser import TIMEOUT_MS, _ask, _last_answer, _open, _smollm2
 from tests.ui.test_chat_ux import _answers, _page
+from ui.history import STORAGE_KEY
 
 pytestmark = pytest.mark.browser
 SIZES = pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["desktop", "phone"])
@@ -177,9 +178,12 @@ def test_edit_puts_the_last_question_back_to_change_and_resend(small_app, browse
 def test_conversations_survive_a_reload_and_past_ones_reopen(small_app, browser, screenshot_dir, size):
     page = _page(browser, *size)
     _open(page, small_app.url)
+    stored = page.evaluate("key => localStorage.getItem(key)", STORAGE_KEY)
     _ask(page, VISITORS)
     first = _squash(_last_answer(page).locator(".kv-text").inner_text())
-    time.sleep(1)  # the save runs right after the answer
+    # The save is an event of its own after the answer: on a busy machine it can take seconds.
+    page.wait_for_function("([key, before]) => localStorage.getItem(key) !== before", arg=[STORAGE_KEY, stored],
+                           timeout=TIMEOUT_MS)
 
     page.reload()
     expect(page.locator("#kv-chat .kv-q")).to_have_text([VISITORS], timeout=TIMEOUT_MS)
