@@ -10,7 +10,7 @@ from dataclasses import replace
 from rag.decide import Decision
 from rag.question import Question
 from rag.retrieve import Evidence
-from rag.score import ScoredUnit
+from rag.score import ScoredUnit, introduces
 from rag.terms import covers, says_absent, tokenize
 from rag.types import Answer, Citation, ComparisonTable, Passage, Quote, TableCell, TableRow
 
@@ -99,7 +99,7 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
     words = sum(_words(u.text) for u in units)
     for unit in units:
         out.append(unit)
-        if unit.text.rstrip().endswith((":", "：")):
+        if introduces(unit.text):
             # The first sentence of each item: a list stays a list, not every item's explanation.
             items = [u for u in read_on(unit, 4 * list_items)
                      if u.metadata.get("line_start", True) and u.terms][:list_items]
@@ -115,7 +115,7 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
     for unit in out:
         unique.setdefault((unit.metadata["doc_id"], unit.start), unit)
     kept = list(unique.values())
-    if any(u.text.rstrip().endswith((":", "：")) for u in kept):  # an introduction reads before its items
+    if any(introduces(u.text) for u in kept):  # an introduction reads before its items
         documents = list(dict.fromkeys(u.metadata["doc_id"] for u in kept))
         kept.sort(key=lambda u: (documents.index(u.metadata["doc_id"]), u.start))
     return kept

@@ -144,6 +144,11 @@ def _load_scorer(path: str) -> Scorer:
                   float(data["threshold"]), data)
 
 
+def introduces(text: str) -> bool:
+    """Does the text introduce what follows it ("...in two groups:"), a list or a sentence?"""
+    return text.rstrip().endswith((":", "："))
+
+
 def paragraph_of(evidence: Evidence) -> str:
     """The line (paragraph or list item) of the passage that holds the unit."""
     text, offset = evidence.passage.text, max(0, evidence.start - evidence.passage.start)
@@ -291,7 +296,7 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         # "The notice does not specify the fee" is about the fee but does not give it; for a yes/no question
         # such a sentence may be the answer.
         "absent": float(question.answer_type != "yes_no" and says_absent(evidence.text)),
-        "lead_in": float(evidence.text.rstrip().endswith((":", "："))),
+        "lead_in": float(introduces(evidence.text)),
         "specific": float(typed and (question.answer_type != "date" or bool(_DAY.search(evidence.text)))),
         # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
         "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
