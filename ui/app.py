@@ -187,7 +187,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         export_md.click(lambda t: export_conversation(t, "md"), turns, exported, **private)
         export_json.click(lambda t: export_conversation(t, "json"), turns, exported, **private)
         documents_tab.select(lambda: (document_rows(settings), gr.Dropdown(choices=document_choices(settings))),
-                             None, [table, doc_menu], **private)
+                             None, [table, doc_menu], show_progress="hidden", **private)  # a quick read: no overlay
 
         def offered_backends():
             names = backends(settings)

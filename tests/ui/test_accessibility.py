@@ -50,6 +50,7 @@ def test_no_serious_or_critical_axe_violations(chat_app, gold, browser, axe_scri
     found["settings"] = _violations(page, axe_script)
     page.get_by_role("tab", name="Documents").click()
     page.locator("#kv-doc-table").wait_for()
+    page.locator("#kv-doc-table .progress-text").wait_for(state="hidden")  # a loading overlay fades in and out
     found["documents"] = _violations(page, axe_script)
     page.close()
     assert not any(found.values()), found
