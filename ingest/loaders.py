@@ -88,6 +88,9 @@ def _decode(data: bytes, charset: str, detect: bool) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        chinese = _legacy_chinese(data)
+        if chinese is not None:
+            return chinese
         if not detect:
             raise
         from charset_normalizer import from_bytes
@@ -96,6 +99,27 @@ def _decode(data: bytes, charset: str, detect: bool) -> str:
         if best is None or best.encoding in ("utf_8", "ascii") or best.chaos > MAX_CHAOS:
             raise
         return str(best)
+
+
+def _legacy_chinese(data: bytes) -> str | None:
+    """Chinese text saved as GBK (what Windows long wrote for "ANSI"), or None. It must decode strictly and
+    nearly all its non-ASCII characters must be common ones (GB2312): Latin-1 or cp1252 bytes read as GBK
+    rarely decode, and when they do they land in the rare extension rows."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    wide = [ch for ch in text if ord(ch) > 127]
+    common = sum(1 for ch in wide if _in_gb2312(ch))
+    return text if wide and common >= 0.95 * len(wide) else None
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)

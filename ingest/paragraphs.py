@@ -118,9 +118,12 @@ def _continues(before: str, line: str, width: int | None, in_list: bool) -> bool
     wrapped = width is not None and _was_wrapped(before, line, width)
     if _starts_item(line, before, wrapped, in_list):
         return False
-    # Even in a text that is not wrapped throughout, a line cut mid-sentence before a lower-case word goes on.
+    # Even in a text that is not wrapped throughout, a line cut mid-sentence before a lower-case word goes on;
+    # so does a long Chinese line cut mid-sentence (a heading is short, an introduction ends in a colon).
     cut_mid_sentence = (before[-1].isalnum() or before[-1] in ",-") and line[0].islower()
-    return wrapped or cut_mid_sentence
+    cut_chinese = (_is_wide(before[-1]) and _is_wide(line[0]) and display_width(before) >= _MIN_WRAP
+                   and not _ends_sentence(before) and before[-1] not in "：；")
+    return wrapped or cut_mid_sentence or cut_chinese
 
 
 def rebuild_plain(text: str) -> str:

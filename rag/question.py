@@ -283,8 +283,15 @@ def named_things(text: str) -> frozenset[str]:
 
 
 def names_conflict(asked: frozenset[str], named: frozenset[str]) -> bool:
-    """True when a text names a sibling of an asked name ("Blue Card" for "Green Card") but not the name."""
-    return any(a not in named and any(n != a and n.split()[-1] == a.split()[-1] for n in named) for a in asked)
+    """True when a text names a sibling of an asked name but not the name: "Blue Card" for "Green Card",
+    "Highly Skilled Professional" for "Skilled Worker". A longer form of the name ("Judge Ann Lee" for
+    "Ann Lee") is the same thing, not a sibling."""
+    return any(a not in named and any(_siblings(a, n) for n in named) for a in asked)
+
+
+def _siblings(a: str, b: str) -> bool:
+    words_a, words_b = set(a.split()), set(b.split())
+    return bool(words_a & words_b) and not (words_a <= words_b or words_b <= words_a)
 
 
 _IDENTIFIER = re.compile(r"(?<![\w-])(?:[A-Z]{2,}[A-Z0-9-]*|[A-Za-z]*\d(?:[\w.-]|,(?=\d))*)(?![\w-])")

@@ -29,14 +29,18 @@ SHAPES: dict[str, re.Pattern[str]] = {
                        rf"|\b(?:\d+|{_NUMBER_WORD})\s+{_UNIT_OF_TIME}\s+(?:after|from|before|of)\b",
                        re.IGNORECASE),
     "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+{_UNIT_OF_TIME}\b"
-                           rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})\s+[a-z]+"
-                           rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)"
+                           rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})"
+                           rf"\s+(?!{_MONTH}\b)[a-z]+"  # "after 11 March" is a date
+                           rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)|{_CN_NUMBER}\s*个?(?:工作日|日内|日以内|日之内)"
                            r"|\b(?:annual|annually|yearly|monthly|weekly|daily)\b|长期|短期", re.IGNORECASE),
     "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|usd|euros?|yuan|rmb|pounds)\b|\d\s*(?:元|美元|万元)"
                         r"|\bUS\$", re.IGNORECASE),
     "percentage": re.compile(r"\d\s*(?:%|percent\b|per cent\b)|百分之|成(?=以上|左右)", re.IGNORECASE),
     "quantity": re.compile(rf"\d|\b{_NUMBER_WORD}\b|{_CN_NUMBER}", re.IGNORECASE),
-    "count": re.compile(rf"\b\d[\d,.]*\b|\b{_NUMBER_WORD}\b|{_CN_NUMBER}\s*(?:个|项|类|种|条|次|名|位|家|所|人)",
+    # A number counts, in Chinese too, where it sits between characters ("达到85分"): no Latin letter or digit
+    # may touch it ("H1B", "FY2026" are names).
+    "count": re.compile(rf"(?<![A-Za-z\d])\d[\d,.]*(?![A-Za-z\d])|\b{_NUMBER_WORD}\b"
+                        rf"|{_CN_NUMBER}\s*(?:个|项|类|种|条|次|名|位|家|所|人)",
                         re.IGNORECASE),
     "person": re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.|[A-Z][a-z]+))+\b|\b(?:president|premier|minister|secretary|"
                          r"director|governor|officials?|officers?|people|persons?|individuals?|graduates?|workers?|employees?|"
@@ -280,8 +284,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "attribute": held,
         "typed": float(typed),
         "named_document": float(named),
-        "class_conflict": float(bool(asked and classes and asked.isdisjoint(classes))
-                                or names_conflict(question.named, named_things(evidence.text))),
+        "class_conflict": float(bool(asked and asked.isdisjoint(classes))
+                                or names_conflict(question.named, _names_around(evidence))),
         "negation": float(bool(_NEGATION.search(evidence.text))),
         "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
         "unit_only": float("passage" not in evidence.found_by),
@@ -301,6 +305,12 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
         "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
     }, classes
+
+
+def _names_around(evidence: Evidence) -> frozenset[str]:
+    """The names a unit is about: those it writes, and its section's and document title's."""
+    headings = f"{evidence.metadata.get('section', '')}. {evidence.passage.title}"
+    return named_things(evidence.text) | named_things(headings)
 
 
 def _character_pairs(question: Question, text: str) -> float:

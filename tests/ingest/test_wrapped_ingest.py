@@ -58,6 +58,18 @@ The State Council adopted the decision at its 63rd executive meeting on July
 |---|---|
 | Employer invitation | Not required |
 """
+# Chinese notes saved as GBK, as Windows Notepad long saved "ANSI" text, wrapped at 30 characters mid-word.
+NOTES_ZH = """\
+K字签证笔记
+
+国务院总理李强于2025年8月7日签署第814号国务院令，公布关于修改《中华人民共
+和国外国人入境出境管理条例》的决定，自2025年10月1日起施行。K字签证发给入境
+的外国青年科技人才。
+
+申请要求
+
+申请人应当符合中国政府有关主管部门规定的条件和要求，并提交相应的证明材料。
+"""
 SENTENCE_END = re.compile(r"[.!?。！？][\"”)]*$")
 
 
@@ -68,8 +80,9 @@ def wrapped_index(tmp_path: Path, tmp_settings: Settings) -> dict[str, list[tupl
     folder.mkdir()
     (folder / "h1b-notes.txt").write_text(NOTES_TXT, encoding="utf-8")
     (folder / "k-visa-notes.md").write_text(NOTES_MD, encoding="utf-8")
+    (folder / "zh-notes.txt").write_bytes(NOTES_ZH.encode("gbk"))
     report = ingest_sources([str(folder)], tmp_settings, progress=False)
-    assert report.ok and sorted(report.added) == ["h1b-notes", "k-visa-notes"], report.errors
+    assert report.ok and sorted(report.added) == ["h1b-notes", "k-visa-notes", "zh-notes"], report.errors
     got = open_store(tmp_settings).units.get(include=["documents", "metadatas"])
     units: dict[str, dict[int, tuple[str, dict]]] = {}
     for text, meta in zip(got["documents"], got["metadatas"], strict=True):
@@ -85,6 +98,14 @@ def test_every_stored_unit_of_a_wrapped_text_is_a_whole_sentence(wrapped_index: 
     assert ("It requires a $100,000 payment with every new H-1B petition filed after 12:01 a.m. eastern daylight "
             "time on September 21, 2025.") in texts
     assert not [t for t in texts if "\n" in t]
+
+
+def test_a_wrapped_chinese_text_saved_as_gbk_is_read_in_whole_sentences(wrapped_index: dict) -> None:
+    texts = [text for text, meta in wrapped_index["zh-notes"] if meta["kind"] == "sentence"]
+    assert ("国务院总理李强于2025年8月7日签署第814号国务院令，公布关于修改《中华人民共和国外国人入境出境管理条例》"
+            "的决定，自2025年10月1日起施行。") in texts
+    assert "K字签证发给入境的外国青年科技人才。" in texts
+    assert all(t.endswith("。") and "\n" not in t and " " not in t for t in texts), texts
 
 
 def test_wrapped_markdown_units_are_whole_sentences_items_and_rows(wrapped_index: dict,

@@ -233,8 +233,6 @@ def test_a_table_row_that_sets_the_subjects_side_by_side_gives_one_cell_each(ass
     check(answer, texts, "18 euros", "45 euros")
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_WEAKNESS + " (the fees row works; 'eligibility' is not matched to the "
-                                                       "'Who can apply' row)")
 def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str, str]) -> None:
     question = "What is the difference between the Blue Card and the Green Card on fees and eligibility?"
     answer = assistant.ask(question)
