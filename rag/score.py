@@ -253,10 +253,15 @@ def _coverage(terms: tuple[Term, ...], weights: dict[str, float], words: frozens
     return sum(weights[t.text] for t in terms if covers(t.forms, words)) / total
 
 
-def unit_shape_text(evidence: Evidence) -> str:
-    """What a unit states, for shape matching: a table row with its column names."""
-    return f"{evidence.metadata.get('header', '')} {evidence.text}" if evidence.metadata.get("kind") == "table_row" \
-        else evidence.text
+_NAME_TYPES = frozenset({"person", "organisation", "place"})
+
+
+def unit_shape_text(evidence: Evidence, answer_type: str = "") -> str:
+    """What a unit states, for shape matching: a table row with its column names ("| Years |" makes "| 3 |" a
+    duration), except for a name: column names are capitalised ("| Blue Card |") without naming anyone."""
+    if evidence.metadata.get("kind") != "table_row" or answer_type in _NAME_TYPES:
+        return evidence.text
+    return f"{evidence.metadata.get('header', '')} {evidence.text}"
 
 
 def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray, weights: dict[str, float],
@@ -271,7 +276,7 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         held = 0.5 if covers(attribute.forms, evidence.context_terms) else 0.0
     classes = classes_of(evidence)
     asked = question.visa_classes
-    typed = has_shape(question.answer_type, unit_shape_text(evidence), question.counted)
+    typed = has_shape(question.answer_type, unit_shape_text(evidence, question.answer_type), question.counted)
     if question.answer_type not in REQUIRED_SHAPES and question.answer_type in SHAPES:
         typed = bool(SHAPES[question.answer_type].search(evidence.text))
     if question.defined:  # a definition is of the asked term, in the unit or in the title it sits under
