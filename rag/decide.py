@@ -64,14 +64,26 @@ def decide(question: Question, scored: list[ScoredUnit], scorer: Scorer, tuning:
     return Decision(question, True, _select(question, eligible, tuning), "", confidence, features)
 
 
+def _as_close(unit: ScoredUnit, best: ScoredUnit) -> bool:
+    """Does a unit speak of as much of the question as the best one does? Another document's sentence that
+    only shares a word or two with the question ("skilled" in "Highly Skilled Professional") does not."""
+    return unit.features["coverage"] + unit.features["context_coverage"] \
+        >= best.features["coverage"] + best.features["context_coverage"]
+
+
 def _select(question: Question, eligible: list[ScoredUnit], tuning: AnswerTuning) -> list[ScoredUnit]:
     """The best unit, then the next ones that score nearly as well, within the answer's word budget."""
     best = eligible[0]
     chosen = [best]
+    # A question about two things ("the K visa and the H-1B") may need two documents; one about a single
+    # thing takes another document's sentence only when it speaks of the question as fully as the best one.
+    single = question.answer_type != "comparison" and len(question.visa_classes) + len(question.named) < 2
     words = len(best.text.split())
     for unit in eligible[1:]:
         if len(chosen) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
             break
+        if single and unit.evidence.passage.doc_id != best.evidence.passage.doc_id and not _as_close(unit, best):
+            continue
         size = len(unit.text.split())
         if words + size <= tuning.max_words:
             chosen.append(unit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyse, answer_type, defined_term
+from rag.question import analyse, answer_type, defined_term, names_conflict
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -53,3 +53,14 @@ def test_terms_borrowed_from_the_context_are_marked() -> None:
     second = question.parts[1]
     assert not any(t.borrowed for t in second.focus if t.text == "apply")
     assert any(t.borrowed and t.text == "green" for t in second.focus)
+
+
+@pytest.mark.parametrize(("asked", "named", "conflict"), [
+    ("Green Card", "Blue Card", True),
+    ("Skilled Worker", "Highly Skilled Professional", True),  # one shared word makes a sibling, not the name
+    ("Ann Lee", "Judge Ann Lee", False),  # a longer form of the same name
+    ("Skilled Worker", "Skilled Worker", False),
+    ("Skilled Worker", "Home Office", False),  # another name, no word shared
+])
+def test_a_sibling_name_conflicts_with_the_asked_one(asked: str, named: str, conflict: bool) -> None:
+    assert names_conflict(frozenset({asked}), frozenset({named})) is conflict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.score import defines
+from rag.score import defines, has_shape
 from rag.terms import says_absent
 
 
@@ -40,3 +40,16 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
 def test_a_heading_like_missing_says_absent() -> None:
     assert says_absent("Missing: the end of the answer about fees.")
     assert not says_absent("The missing pages were found in 2019.")
+
+
+@pytest.mark.parametrize(("answer_type", "text", "typed"), [
+    ("count", "积分达到85分以上的，可以认定为A类。", True),  # a number between Chinese characters counts
+    ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
+    ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
+    ("duration", "A worker may settle after 5 years.", True),
+    ("duration", "外国人应当在入境后30日内申请居留许可。", True),
+    ("duration", "审批部门在受理后10个工作日内作出决定。", True),
+    ("duration", "自2017年4月1日起施行。", False),  # a date, not a duration
+])
+def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
+    assert has_shape(answer_type, text) is typed
