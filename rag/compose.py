@@ -20,6 +20,8 @@ CLOSEST = "Closest passage in the corpus:"
 CLOSEST_ZH = "语料库中最接近的段落："
 PART_MISSING = "The corpus does not say: {part}"
 PART_MISSING_ZH = "语料库没有说明：{part}"
+ALSO = "Also, from “{title}”:"
+ALSO_ZH = "另见《{title}》："
 NOT_STATED = "not stated"
 NOT_STATED_ZH = "未说明"
 _CJK_LAST = re.compile(r"[\u4e00-\u9fff]$")
@@ -207,9 +209,26 @@ def compose(question: Question, decisions: list[Decision], read_on: ReadOn, list
             continue
         lead = yes_no_lead(decision.question, units[0]) if decision.question.answer_type == "yes_no" else ""
         pieces.append(f"{lead} {cite_units(units, citations)}".strip())
+        pieces.extend(_aside(question, decision, used, citations))
     answer = Answer(question.text, " ".join(pieces), citations.all, retrieved=citations.passages)
     answer.confidence = min(d.confidence for d in answered)
     return answer
+
+
+def _aside(question: Question, decision: Decision, used: set[tuple[str, int]], citations: Citations) -> list[str]:
+    """Other documents' units for an answer about one thing, each document's under its title."""
+    by_document: dict[str, list[Evidence]] = {}
+    for unit in decision.aside:
+        if (unit.evidence.metadata["doc_id"], unit.evidence.start) not in used:
+            used.add((unit.evidence.metadata["doc_id"], unit.evidence.start))
+            by_document.setdefault(unit.evidence.passage.title, []).append(unit.evidence)
+    template = ALSO_ZH if question.language == "zh" else ALSO
+    return [f"{template.format(title=_short(title))} {cite_units(units, citations)}"
+            for title, units in by_document.items()]
+
+
+def _short(title: str, limit: int = 80) -> str:
+    return title if len(title) <= limit else title[:limit].rsplit(" ", 1)[0].rstrip(",:;") + "…"
 
 
 def compose_table(question: Question, table: list[tuple[str, list[ScoredUnit | None]]]) -> Answer:

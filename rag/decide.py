@@ -23,6 +23,7 @@ class Decision:
     reason: str = ""  # why it is not answered, in words a user understands
     confidence: float = 0.0
     features: dict[str, float] = field(default_factory=dict)  # the answerability features (for training)
+    aside: list[ScoredUnit] = field(default_factory=list)  # other documents' units, shown apart from the answer
 
 
 def holds_answer(question: Question, unit: ScoredUnit) -> bool:
@@ -61,31 +62,29 @@ def decide(question: Question, scored: list[ScoredUnit], scorer: Scorer, tuning:
     if not eligible or confidence < scorer.threshold:
         closest = eligible[0] if eligible else relevant[0]
         return Decision(question, False, [closest], _why_not(question, relevant), confidence, features)
-    return Decision(question, True, _select(question, eligible, tuning), "", confidence, features)
+    chosen, aside = _select(question, eligible, tuning)
+    return Decision(question, True, chosen, "", confidence, features, aside)
 
 
-def _as_close(unit: ScoredUnit, best: ScoredUnit) -> bool:
-    """Does a unit speak of as much of the question as the best one does? Another document's sentence that
-    only shares a word or two with the question ("skilled" in "Highly Skilled Professional") does not."""
-    return unit.features["coverage"] + unit.features["context_coverage"] \
-        >= best.features["coverage"] + best.features["context_coverage"]
-
-
-def _select(question: Question, eligible: list[ScoredUnit], tuning: AnswerTuning) -> list[ScoredUnit]:
-    """The best unit, then the next ones that score nearly as well, within the answer's word budget."""
+def _select(question: Question, eligible: list[ScoredUnit],
+            tuning: AnswerTuning) -> tuple[list[ScoredUnit], list[ScoredUnit]]:
+    """The best unit, then the next ones that score nearly as well, within the answer's word budget; for a
+    question about one thing, those from other documents apart."""
     best = eligible[0]
-    chosen = [best]
-    # A question about two things ("the K visa and the H-1B") may need two documents; one about a single
-    # thing takes another document's sentence only when it speaks of the question as fully as the best one.
+    chosen, aside = [best], []
+    # A question about two things ("the K visa and the H-1B") may need two documents. For one about a single
+    # thing, another document's sentence is often about something else that shares a word with it, and
+    # sometimes holds a fact the answer needs (dropping such sentences lost key facts on unseen questions):
+    # it is shown apart, under its document's title.
     single = question.answer_type != "comparison" and len(question.visa_classes) + len(question.named) < 2
     words = len(best.text.split())
     for unit in eligible[1:]:
-        if len(chosen) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
+        if len(chosen) + len(aside) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
             break
-        if single and unit.evidence.passage.doc_id != best.evidence.passage.doc_id and not _as_close(unit, best):
-            continue
         size = len(unit.text.split())
-        if words + size <= tuning.max_words:
-            chosen.append(unit)
-            words += size
-    return chosen
+        if words + size > tuning.max_words:
+            continue
+        words += size
+        other = unit.evidence.passage.doc_id != best.evidence.passage.doc_id
+        (aside if single and other else chosen).append(unit)
+    return chosen, aside
