@@ -92,12 +92,23 @@ def test_markdown_quotes_every_span_and_a_table_row_under_its_header() -> None:
 def test_an_answer_citing_two_rows_of_one_table_keeps_both(tmp_path: Path) -> None:
     from ingest.pipeline import ingest_sources
     from rag.assistant import get_assistant
+    from rag.compose import compose
+    from rag.decide import Decision
+    from rag.question import analyse
+    from rag.score import ScoredUnit
 
     doc = tmp_path / "permit.md"
     doc.write_text(HARBOR, encoding="utf-8")
     settings = make_settings(tmp_path / "home")
     assert ingest_sources([str(doc)], settings, progress=False).ok
-    answer = get_assistant(settings).ask("When was the Harbor Lane permit notice signed and when does it take effect?")
+    answerer = get_assistant(settings).extractive
+    # The two rows as stored, each answering one part (whether the scorer answers is not what is tested here).
+    rows = {u.text: u for u in answerer.retriever.lexical_units("date signed effective", 10)}
+    question = analyse("When was the Harbor Lane permit notice signed and when does it take effect?")
+    answering = ("| Date signed | March 3, 2031 |", "| Effective | April 1, 2031 |")
+    decisions = [Decision(part, True, [ScoredUnit(rows[row], {}, 0.9)], confidence=0.9)
+                 for part, row in zip(question.parts, answering, strict=True)]
+    answer = compose(question, decisions, answerer.read_on, list_items=8, max_words=60)
     [citation] = [c for c in answer.citations if any("Date signed" in q.text for q in c.quotes)]
     texts = [q.text for q in citation.quotes]
     assert "| Date signed | March 3, 2031 |" in texts and "| Effective | April 1, 2031 |" in texts, texts

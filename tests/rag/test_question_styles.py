@@ -187,7 +187,7 @@ def test_list_question_gets_every_item(assistant: Assistant, texts: dict[str, st
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11: the second part's best unit scores just under the refusal threshold "
-                                       "(0.543 against 0.546) since the scorer was refitted with more near-misses")
+                                       "(0.543 against 0.545) since the scorer was refitted with more near-misses")
 def test_two_part_question_answers_each_part(assistant: Assistant, texts: dict[str, str]) -> None:
     answer = assistant.ask("How much does the Green Card cost and who can apply for it?")
     check(answer, texts, "45 euros", "anyone aged 16 or over")
