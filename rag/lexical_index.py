@@ -96,10 +96,9 @@ class LexicalIndex:
         for chunk in (c for c in chunks if c is not None):
             self.versions[version_of(chunk.metadata)].append(chunk.chunk_id)
 
-    def row_ids(self) -> tuple[list[str], list[str]]:
-        """Chunk and unit ids in BM25 row order, "" for a dropped row: what lexical_store.save writes."""
-        return ([c.chunk_id if c else "" for c in self._chunks.items],
-                [u.unit_id if u else "" for u in self._units.items])
+    def rows(self) -> tuple[list[StoredChunk | None], list[StoredUnit | None]]:
+        """Chunks and units in BM25 row order, None for a dropped row: what lexical_store.save writes."""
+        return self._chunks.items, self._units.items
 
     @property
     def chunks(self) -> list[StoredChunk]:
