@@ -107,7 +107,10 @@ def save(base: Path, generation: int, store_id: str, chunk_rows: list[StoredChun
         meta = {"format": _FORMAT, "generation": generation, "chunks": len(chunk_rows), "units": len(unit_rows),
                 "items": len(ids), "store": store_id}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(tmp, base / f"gen-{generation}")
+        target = base / f"gen-{generation}"
+        if target.is_dir() and not (target / "items.json").exists():
+            shutil.rmtree(target, ignore_errors=True)  # saved before items were: a reader of it then rebuilds
+        os.replace(tmp, target)
     except OSError:  # another process saved this generation first, or the disk is full: it stays a cache
         shutil.rmtree(tmp, ignore_errors=True)
         return

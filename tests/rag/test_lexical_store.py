@@ -98,8 +98,10 @@ def test_a_damaged_cache_is_rebuilt(settings: Settings, tokenised: list[str]) ->
 def test_an_index_saved_without_items_still_spares_tokenising(settings: Settings, tokenised: list[str]) -> None:
     for path in cache_dir(settings).glob("gen-*/items.json"):
         path.unlink()  # as saved before items were
-    index = HybridRetriever(settings, get_query_encoder(settings)).lexical
-    assert index.loaded and tokenised == []  # items read from Chroma, token ids from the saved index
+    retriever = HybridRetriever(settings, get_query_encoder(settings))
+    assert retriever.lexical.chunks and tokenised == []  # items read from Chroma, token ids from the saved index
+    retriever.wait_for_save()  # saved again, with the items
+    assert HybridRetriever(settings, get_query_encoder(settings)).lexical.loaded
 
 
 def _items(index: LexicalIndex) -> tuple[list, list]:
