@@ -108,8 +108,11 @@ def test_an_index_saved_without_readable_items_still_spares_tokenising(settings:
 
 
 def _items(index: LexicalIndex) -> tuple[list, list]:
-    return (sorted((c.chunk_id, c.text, c.metadata) for c in index.chunks),
-            sorted((u.unit_id, u.text, u.metadata) for u in index.units))
+    def typed(metadata: dict) -> list:  # 1, 1.0 and True compare equal; Chroma's key order varies by process
+        return sorted((key, type(value).__name__, value) for key, value in metadata.items())
+
+    return (sorted((c.chunk_id, c.text, typed(c.metadata)) for c in index.chunks),
+            sorted((u.unit_id, u.text, typed(u.metadata)) for u in index.units))
 
 
 def test_a_start_on_a_current_saved_index_reads_no_item_from_chroma(settings: Settings, tmp_path: Path,
