@@ -66,10 +66,12 @@ def main() -> None:
     built = time.perf_counter() - started
     base = Path(tempfile.mkdtemp())
     started = time.perf_counter()
-    save(base, 1, *full.row_ids(), full.vocabulary, full.chunk_bm25, full.unit_bm25)
+    save(base, 1, "bench", *full.rows(), full.vocabulary, full.chunk_bm25, full.unit_bm25)
     saved = time.perf_counter() - started
     started = time.perf_counter()
-    assert LexicalIndex(chunks, units, saved=load_latest(base)).loaded
+    saved_index = load_latest(base)
+    assert saved_index is not None and saved_index.items is not None
+    assert LexicalIndex(*saved_index.items, saved=saved_index).loaded
     loaded = time.perf_counter() - started
     c, u = document(options.chunks, 10, pool, rng)
     started = time.perf_counter()

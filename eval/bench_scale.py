@@ -1,7 +1,7 @@
 """Scale benchmark: ingest rate, warm and cold question time, RSS, disk and adding a document, by index size.
 
 Usage: .venv/bin/python eval/bench_scale.py [--sizes 1000 10000 100000] [--modes embedded server]
-       [--questions 40] [--cold-runs 3] [--out eval/results]
+       [--questions 40] [--cold-runs 3] [--out eval/results] [--work DIR [--replay-all]]
 
 For each size (chunks) it writes a synthetic corpus (eval/scale_corpus.py: policy notices with known answers),
 ingests it through the real pipeline, embedded or into a `chroma run` server, then in a separate process (as
@@ -170,7 +170,8 @@ def run_one(size: int, mode: str, work: Path, options: argparse.Namespace) -> di
         server, port = start_chroma(work / f"chroma-{size}")
     try:
         settings = Settings(home=home, **({"chroma_host": "127.0.0.1", "chroma_port": port} if port else {}))
-        replay = mode == "server" and size >= options.reuse_from and (work / f"vectors-{size}").is_dir()
+        replay = ((mode == "server" or options.replay_all) and size >= options.reuse_from
+                  and (work / f"vectors-{size}").is_dir())
         recorder = Recorder(work / f"vectors-{size}" if size >= options.reuse_from else None, replay)
         result: dict[str, Any] = {"size": size, "mode": mode, "notices": n_docs, **ingest(paths, settings, recorder)}
         result["vectors_reused"] = replay
@@ -263,6 +264,9 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=3, help="Timed cold `kvisa ask` runs (median); 0: none.")
     parser.add_argument("--reuse-from", type=int, default=100000,
                         help="From this size on, the second mode replays the first mode's vectors.")
+    parser.add_argument("--replay-all", action="store_true",
+                        help="Every mode replays the vectors an earlier run saved in --work (from --reuse-from on): "
+                             "questions, cold asks and adds measured again without hours of embedding.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, help="Working folder (default: a temporary one, removed after).")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results")

@@ -23,8 +23,9 @@ NOTES = [
     "second of the process, which other work on a shared machine disturbs less. Both compare rates measured "
     "minutes apart under changing load; the encoder share (encode_s / ingest_s, both inside the one ingest) "
     "bounds the ratio the same pipeline could reach with an encoder as fast as plain encode.",
-    "vectors_reused: the second store mode replayed the first mode's vectors (same texts, checked by digest) "
-    "instead of embedding again; its ingest rate then measures everything but the encoder, and it has no ratio.",
+    "vectors_reused: the run replayed vectors an earlier embedding of the same texts saved (checked by digest: "
+    "the other store mode's, or with --replay-all an earlier run's) instead of embedding again; its ingest rate "
+    "then measures everything but the encoder, and it has no ratio.",
     "warm_p50_ms / warm_p95_ms: Assistant.ask (retrieve + extractive answer) in a process that has answered "
     "before; question_rss_mb: that process's peak RSS (VmHWM) before it loads sentence-transformers for the add.",
     "add_s: ingest of one more notice by that process (its embedding time is add_embed_s); add_next_question_ms: "

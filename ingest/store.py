@@ -92,6 +92,11 @@ class ChunkStore:
             where = f"{settings.chroma_host}:{settings.chroma_port}"
             self.chunks, self.units = _ServerCollection(self.chunks, where), _ServerCollection(self.units, where)
 
+    @property
+    def store_id(self) -> str:
+        """The two collections' ids: a store deleted and made anew under the same path or server has new ones."""
+        return f"{self.chunks.id}|{self.units.id}"
+
     def count(self) -> int:
         return self.chunks.count()
 

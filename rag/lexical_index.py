@@ -75,9 +75,11 @@ class LexicalIndex:
         # A unit that speaks to a model ("ignore previous instructions") is never evidence (ingest/guard.py).
         units = [u for u in units if u.metadata.get("chunk_id") in self.by_id and not u.metadata.get("instruction")]
         self.unit_by_id = {u.unit_id: u for u in units}
-        self.loaded = (saved is not None and set(saved.chunk_ids) - {""} == set(self.by_id)
-                       and set(saved.unit_ids) - {""} == set(self.unit_by_id))
-        if saved is not None and self.loaded:
+        same = (saved is not None and set(saved.chunk_ids) - {""} == set(self.by_id)
+                and set(saved.unit_ids) - {""} == set(self.unit_by_id))
+        # Loaded: nothing to save. An index saved without items is saved again, with them, for the next start.
+        self.loaded = same and saved is not None and saved.items is not None
+        if saved is not None and same:
             chunks = [self.by_id.get(i) for i in saved.chunk_ids]  # BM25 rows are in the saved order
             units = [self.unit_by_id.get(i) for i in saved.unit_ids]
             self.chunk_bm25, self.unit_bm25 = saved.chunk_bm25, saved.unit_bm25
@@ -96,10 +98,9 @@ class LexicalIndex:
         for chunk in (c for c in chunks if c is not None):
             self.versions[version_of(chunk.metadata)].append(chunk.chunk_id)
 
-    def row_ids(self) -> tuple[list[str], list[str]]:
-        """Chunk and unit ids in BM25 row order, "" for a dropped row: what lexical_store.save writes."""
-        return ([c.chunk_id if c else "" for c in self._chunks.items],
-                [u.unit_id if u else "" for u in self._units.items])
+    def rows(self) -> tuple[list[StoredChunk | None], list[StoredUnit | None]]:
+        """Chunks and units in BM25 row order, None for a dropped row: what lexical_store.save writes."""
+        return self._chunks.items, self._units.items
 
     @property
     def chunks(self) -> list[StoredChunk]:

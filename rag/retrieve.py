@@ -101,30 +101,35 @@ def build_lexical(store: ChunkStore, manifest: ManifestStore, cache: Path, gener
 
     Only those versions: a version another process is writing now, or one it has just replaced and not yet
     deleted, is never an answer (and never one half old, half new). With a `previous` index only the versions
-    it lacks are read from Chroma and only those and the ones gone are re-indexed. A first build reads the
-    newest saved index: as it is when nothing changed since, else for the tokens of every item it already knew.
+    it lacks are read from Chroma and only those and the ones gone are re-indexed. A first build starts from
+    the newest saved index, which holds every item's text and metadata too: Chroma is read only for the
+    versions listed since it was saved (all of them when it is missing or from another store).
     """
     vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()}
+    saved = load_latest(cache) if previous is None else None
+    if saved is not None and saved.items is not None and saved.store_id == store.store_id:
+        # A listed version's chunks and units never change (their ids carry its content hash) and were all
+        # written before the manifest listed it: the saved copies stand for Chroma's.
+        previous = LexicalIndex(*saved.items, saved=saved)
+        if previous.versions.keys() == vouched:
+            return previous
     if previous is not None and len(vouched - previous.versions.keys()) <= _MAX_VERSION_READS:
         chunks, units = store.items_of_versions(sorted(vouched - previous.versions.keys()))
-        index = previous.updated(chunks, units, set(previous.versions) - vouched)
-    else:
-        chunks = [c for c in store.all_chunks() if version_of(c.metadata) in vouched]
-        saved = load_latest(cache) if previous is None else None
-        index = LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
-    return index
+        return previous.updated(chunks, units, set(previous.versions) - vouched)
+    chunks = [c for c in store.all_chunks() if version_of(c.metadata) in vouched]
+    return LexicalIndex(chunks, store.all_units(), previous.vocabulary if previous else None, saved)
 
 
 _SAVING = threading.Lock()  # one save at a time: an older generation never lands after a newer one
 
 
-def save_lexical(cache: Path, generation: int, index: LexicalIndex) -> None:
+def save_lexical(cache: Path, generation: int, store_id: str, index: LexicalIndex) -> None:
     """Save `index` unless it was read from there; a failure leaves only a cache to rebuild, never an error."""
     if index.loaded:
         return
     # A failure (e.g. a later update dropped an item's tokens meanwhile) leaves it to the next save.
     with _SAVING, contextlib.suppress(Exception):
-        save(cache, generation, *index.row_ids(), index.vocabulary, index.chunk_bm25, index.unit_bm25)
+        save(cache, generation, store_id, *index.rows(), index.vocabulary, index.chunk_bm25, index.unit_bm25)
 
 
 def refresh_lexical_index(settings: Settings) -> None:
@@ -133,7 +138,8 @@ def refresh_lexical_index(settings: Settings) -> None:
     store = open_store(settings)
     manifest = open_manifest(settings, store.client)
     generation = manifest.current_generation()
-    save_lexical(cache_dir(settings), generation, build_lexical(store, manifest, cache_dir(settings), generation, None))
+    index = build_lexical(store, manifest, cache_dir(settings), generation, None)
+    save_lexical(cache_dir(settings), generation, store.store_id, index)
 
 
 def _chunk_meta(lexical: LexicalIndex, unit_id: str) -> dict[str, Any]:
@@ -185,8 +191,8 @@ class HybridRetriever:
                 self._generation = generation
                 # Writing the whole index costs seconds at 100k chunks: the question that found the change
                 # goes on while a thread saves it for the next process start.
-                self._saving = threading.Thread(target=save_lexical, args=(self._cache, generation, self._lexical),
-                                                daemon=True)
+                self._saving = threading.Thread(target=save_lexical, daemon=True,
+                                                args=(self._cache, generation, self.store.store_id, self._lexical))
                 self._saving.start()
             return self._lexical
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,15 +27,19 @@ def test_the_synthetic_corpus_is_deterministic_and_every_answer_is_in_its_notice
     assert len(asked) == 10 and len({doc_id for doc_id, _, _ in asked}) == 10
 
 
-def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> None:
+def _tiny_run(out: Path, *options: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     done = subprocess.run([sys.executable, str(PROJECT_ROOT / "eval" / "bench_scale.py"), "--sizes", "12",
-                           "--modes", "embedded", "--questions", "2", "--cold-runs", "0", "--out", str(tmp_path)],
+                           "--modes", "embedded", "--questions", "2", "--cold-runs", "0", "--out", str(out), *options],
                           env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    record = json.loads((tmp_path / "scale.json").read_text(encoding="utf-8"))
-    [run] = record["runs"]
+    [run] = json.loads((out / "scale.json").read_text(encoding="utf-8"))["runs"]
+    return run
+
+
+def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> None:
+    run = _tiny_run(tmp_path)
     assert run["size"] == 12 and run["mode"] == "embedded" and run["chunks"] >= 12 and run["units"] > run["chunks"]
     assert run["texts"] == run["chunks"] + run["units"] and run["ingest_cpu_ratio"] > 0 and not run["vectors_reused"]
     assert 0 <= run["recall_at_k"] <= 1 and 0 < run["warm_p50_ms"] <= run["warm_p95_ms"]
@@ -44,3 +49,12 @@ def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> No
     rows = [line for line in table if line.startswith("| ")]
     assert len(rows) == 2 and rows[1].split(" | ")[1] == "embedded"
     assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_replay_all_measures_an_index_again_from_an_earlier_runs_vectors(tmp_path: Path) -> None:
+    first = _tiny_run(tmp_path / "first", "--work", str(tmp_path / "work1"), "--reuse-from", "12")
+    shutil.copytree(tmp_path / "work1" / "vectors-12", tmp_path / "work2" / "vectors-12")
+    again = _tiny_run(tmp_path / "again", "--work", str(tmp_path / "work2"), "--reuse-from", "12", "--replay-all")
+    assert not first["vectors_reused"] and again["vectors_reused"] and again["ingest_ratio"] is None
+    assert (again["chunks"], again["units"], again["recall_at_k"]) == (first["chunks"], first["units"],
+                                                                       first["recall_at_k"])

@@ -1,4 +1,4 @@
-"""The lexical index on disk: a start reads it instead of tokenising, and an add tokenises only the new document."""
+"""The lexical index on disk: a start reads it, not Chroma, and tokenises nothing; an add tokenises only new items."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 import rag.lexical_store
+from ingest.manifest import open_manifest
 from ingest.pipeline import ingest_sources, remove_document
 from ingest.query_encoder import get_query_encoder
+from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
 from rag.lexical_store import cache_dir
-from rag.retrieve import Filters, HybridRetriever, LexicalIndex, refresh_lexical_index
+from rag.retrieve import Filters, HybridRetriever, LexicalIndex, build_lexical, refresh_lexical_index
 from tests.conftest import CORPUS, make_settings
 
 QUERIES = ["K visa employer invitation", "H-1B weighted selection wage level", "K字签证 青年科技人才",
@@ -91,3 +93,72 @@ def test_a_damaged_cache_is_rebuilt(settings: Settings, tokenised: list[str]) ->
         path.write_bytes(b"not an npz")
     index = HybridRetriever(settings, get_query_encoder(settings)).lexical
     assert not index.loaded and len(tokenised) == len(index.chunks) + len(index.units)
+
+
+@pytest.mark.parametrize("damage", ["missing", "damaged"])
+def test_an_index_saved_without_readable_items_still_spares_tokenising(settings: Settings, tokenised: list[str],
+                                                                       damage: str) -> None:
+    for path in cache_dir(settings).glob("gen-*/items.json"):
+        path.unlink() if damage == "missing" else path.write_bytes(b'{"chunks": [')
+    retriever = HybridRetriever(settings, get_query_encoder(settings))
+    assert retriever.lexical.chunks and tokenised == []  # items read from Chroma, token ids from the saved index
+    if damage == "missing":  # saved before items were: saved again, with them, for the next start
+        retriever.wait_for_save()
+        assert HybridRetriever(settings, get_query_encoder(settings)).lexical.loaded
+
+
+def _items(index: LexicalIndex) -> tuple[list, list]:
+    def typed(metadata: dict) -> list:  # 1, 1.0 and True compare equal; Chroma's key order varies by process
+        return sorted((key, type(value).__name__, value) for key, value in metadata.items())
+
+    return (sorted((c.chunk_id, c.text, typed(c.metadata)) for c in index.chunks),
+            sorted((u.unit_id, u.text, typed(u.metadata)) for u in index.units))
+
+
+def test_a_start_on_a_current_saved_index_reads_no_item_from_chroma(settings: Settings, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_store(settings)
+    manifest = open_manifest(settings, store.client)
+    from_chroma = build_lexical(store, manifest, tmp_path / "no-cache", manifest.current_generation(), None)
+
+    def unread(_: ChunkStore) -> list:
+        raise AssertionError("read every item back from Chroma")
+
+    monkeypatch.setattr(ChunkStore, "all_chunks", unread)
+    monkeypatch.setattr(ChunkStore, "all_units", unread)
+    cold = HybridRetriever(settings, get_query_encoder(settings)).lexical
+    assert cold.loaded and _items(cold) == _items(from_chroma)  # the same texts and metadata, types included
+    assert results(cold) == results(from_chroma)
+    unit = next(u for u in cold.units if cold.following(u, 3, 40))
+    assert [u.unit_id for u in cold.following(unit, 3, 40)] == [u.unit_id for u in from_chroma.following(unit, 3, 40)]
+    assert ({c: [u.unit_id for u in us] for c, us in cold.units_by_chunk.items()}
+            == {c: [u.unit_id for u in us] for c, us in from_chroma.units_by_chunk.items()})
+
+
+def test_a_start_reads_from_chroma_only_what_was_listed_since_the_save(settings: Settings, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    for name in ("all_chunks", "all_units", "items_of_versions"):
+        real = getattr(ChunkStore, name)
+        monkeypatch.setattr(ChunkStore, name, lambda store, *a, _n=name, _r=real: reads.append(_n) or _r(store, *a))
+    note = tmp_path / "zorble-permit.md"
+    note.write_text(NOTE, encoding="utf-8")
+    assert ingest_sources([str(note)], settings, progress=False).ok  # another process's add: nothing re-saved
+    remove_document("prc-k-visa-ministries-qa", settings)
+    reads.clear()
+    retriever = HybridRetriever(settings, get_query_encoder(settings))
+    index = retriever.lexical
+    assert reads == ["items_of_versions"]  # the note's version alone
+    assert {c.metadata["doc_id"] for c in index.chunks} == {"zorble-permit", "us-h1b-weighted-selection-rule",
+                                                             "prc-decree-814-k-visa-zh"}
+    store = open_store(settings)
+    manifest = open_manifest(settings, store.client)
+    from_chroma = build_lexical(store, manifest, tmp_path / "no-cache", manifest.current_generation(), None)
+    assert _items(index) == _items(from_chroma) and results(index) == results(from_chroma)
+    retriever.wait_for_save()
+    reads.clear()
+    assert HybridRetriever(settings, get_query_encoder(settings)).lexical.loaded and reads == []
+    # A store deleted and made anew under the same path has new collections: the saved copies are not used.
+    monkeypatch.setattr(ChunkStore, "store_id", property(lambda _: "another store"))
+    assert HybridRetriever(settings, get_query_encoder(settings)).lexical.chunks
+    assert reads == ["all_chunks", "all_units"]
