@@ -3,6 +3,7 @@ from chat apps: stop, regenerate, edit and resend, conversations kept in the bro
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 import ui.chat
+from kvisa.settings import AnswerTuning
 from tests.conftest import make_settings
 from tests.rag.test_citations import HARBOR
 from tests.ui.test_browser import TIMEOUT_MS, _ask, _last_answer, _open, _smollm2
@@ -39,13 +41,18 @@ EXPIRES = "When does the Harbor Lane permit expire?"
 
 @pytest.fixture(scope="module")
 def small_app(serve, tmp_path_factory: pytest.TempPathFactory):
-    """A chat over its own KVISA_HOME holding the two documents above."""
+    """A chat over its own KVISA_HOME holding the two documents above, that never refuses."""
     from ingest.pipeline import ingest_sources
 
     folder = tmp_path_factory.mktemp("controls-docs")
     (folder / "harbor.md").write_text(HARBOR, encoding="utf-8")
     (folder / "orchard.md").write_text(ORCHARD, encoding="utf-8")
-    settings = make_settings(tmp_path_factory.mktemp("controls-home"))
+    home = tmp_path_factory.mktemp("controls-home")
+    # These tests are about what the page does with an answer, not about where the refusal threshold sits:
+    # the two-part date question scores just under it, so this chat answers at any confidence.
+    scorer = json.loads(AnswerTuning().scorer_path.read_text(encoding="utf-8")) | {"threshold": 0.0}
+    (home / "scorer.json").write_text(json.dumps(scorer), encoding="utf-8")
+    settings = make_settings(home, answering=AnswerTuning(scorer_path=home / "scorer.json"))
     report = ingest_sources([str(folder / "harbor.md"), str(folder / "orchard.md")], settings, progress=False)
     assert report.ok, report.errors
     return serve(settings)
