@@ -39,8 +39,7 @@ class ExtractiveAnswerer:
             for part in parts:
                 # Each part of a two-part question is retrieved on its own: a passage that answers the second
                 # part ranks low for the whole question, and its rank would count against it.
-                pool = retrieved if len(parts) == 1 else self.retriever.evidence(part.search_text, top_k, filters,
-                                                                                 unit_query=part.search_text)
+                pool = retrieved if len(parts) == 1 else self.retriever.evidence(part.search_text, top_k, filters)
                 decisions.append(self.decide(part, pool, top_k))
             answer = compose(analysed, decisions, self.read_on, self.tuning.list_items, self.tuning.max_words)
         # Cited passages found through the unit index count as retrieved, after the ranked ones.

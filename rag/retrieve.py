@@ -222,12 +222,11 @@ class HybridRetriever:
         `unit_query` (a follow-up's own words) picks units; `query` (with the earlier subject) picks passages.
         """
         passages, vector = self.retrieve(query, top_k, filters)
-        return self.units_for(passages, unit_query or query, filters, vector if unit_query in (None, query) else None)
+        return self._units_of(passages, unit_query or query, filters, vector if unit_query in (None, query) else None)
 
-    def units_for(self, passages: list[Passage], unit_query: str, filters: Filters | None = None,
+    def _units_of(self, passages: list[Passage], unit_query: str, filters: Filters | None = None,
                   vector: np.ndarray | None = None) -> Retrieved:
-        """The evidence units of `passages`, plus the unit index's dense and BM25 hits for `unit_query`
-        (one part of a two-part question searches units again, within the same passages)."""
+        """The evidence units of `passages`, plus the unit index's dense and BM25 hits for `unit_query`."""
         filters = filters or Filters()
         vector = self.embedder.encode_query(glossed(unit_query)) if vector is None else vector
         lexical = self.lexical
