@@ -52,12 +52,14 @@ stress: install
 	KVISA_HOME=$$home $(BIN)/python eval/bench_chat.py --users 50 --seconds 60 --ingest; \
 	status=$$?; rm -rf $$home; exit $$status
 
-# Not part of `make test`: web chat and API speed under concurrent users; figures in eval/results/.
+# Not part of `make test`: web chat and API speed under concurrent users, and the page in chromium after start;
+# figures in eval/results/
 bench: install
 	home=$$(mktemp -d) && KVISA_HOME=$$home $(BIN)/kvisa ingest && \
 	KVISA_HOME=$$home $(BIN)/python eval/bench_chat.py --users 1 5 20 50 && \
 	KVISA_HOME=$$home $(BIN)/python eval/bench_api.py && \
-	KVISA_HOME=$$home $(BIN)/python eval/bench_eval_tab.py; \
+	KVISA_HOME=$$home $(BIN)/python eval/bench_eval_tab.py && \
+	$(BIN)/python eval/bench_page_ready.py --home $$home; \
 	status=$$?; rm -rf $$home; exit $$status
 
 # Not part of `make test`: the index at 1k, 10k and 100k chunks of synthetic policy notices, embedded and on a

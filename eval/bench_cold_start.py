@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 import kvisa
+from eval.benchmarks import free_port, stop
 
 CODE = Path(kvisa.__file__).resolve().parent.parent  # the checkout under test (PYTHONPATH decides)
 QUESTION = "What is the K visa?"
@@ -77,14 +78,6 @@ def timed_ask(home: Path) -> float:
     return elapsed
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def timed_chat(home: Path) -> dict[str, float]:
     """Seconds from starting `kvisa chat` to the page answering 200, and to the first answer through the API."""
     from gradio_client import Client
@@ -111,12 +104,7 @@ def timed_chat(home: Path) -> dict[str, float]:
             raise SystemExit(f"the chat's first answer has no citation: {text[:200]}")
         return {"ready_s": round(ready, 2), "first_answer_s": round(answered, 2)}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def ingest(home: Path) -> float:

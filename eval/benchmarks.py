@@ -1,9 +1,11 @@
-"""What the benchmark scripts share: a free loopback port, and writing their figures to eval/results/."""
+"""What the benchmark scripts share: a free loopback port, stopping a server, and writing their figures to
+eval/results/."""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,3 +21,13 @@ def save(result: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """End a server the benchmark started: politely, then by force."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,4 +1,6 @@
-"""axe-core (from npm) finds no serious or critical violation on the Chat, Settings and Documents views."""
+"""axe-core (from npm) finds no serious or critical violation on the Chat, Settings and Documents views.
+
+The same runs leave 1280x900 screenshots of each view, light and dark, in test-output/ui/."""
 
 from __future__ import annotations
 
@@ -38,19 +40,22 @@ def _violations(page, axe_script: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_no_serious_or_critical_axe_violations(chat_app, gold, browser, axe_script, theme):
+def test_no_serious_or_critical_axe_violations(chat_app, gold, browser, axe_script, screenshot_dir, theme):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
     _open(page, f"{chat_app.url}?__theme={theme}")
     _ask(page, gold["dev-002"]["question"])
     _last_answer(page)
     page.locator("#kv-stop").wait_for(state="hidden")  # the answer event is over: the page is settled
+    page.screenshot(path=str(screenshot_dir / f"chat-1280x900-{theme}.png"))
     found = {"chat": _violations(page, axe_script)}
     page.locator("#kv-settings").get_by_text("Settings").click()
     page.get_by_label("Answer backend").wait_for()
+    page.screenshot(path=str(screenshot_dir / f"settings-1280x900-{theme}.png"))
     found["settings"] = _violations(page, axe_script)
     page.get_by_role("tab", name="Documents").click()
     page.locator("#kv-doc-table").wait_for()
     page.locator("#kv-doc-table .progress-text").wait_for(state="hidden")  # a loading overlay fades in and out
+    page.screenshot(path=str(screenshot_dir / f"documents-1280x900-{theme}.png"))
     found["documents"] = _violations(page, axe_script)
     page.close()
     assert not any(found.values()), found
