@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
@@ -81,22 +82,32 @@ def _column_of(subject: str, header: list[str]) -> int | None:
     return None
 
 
-def side_by_side(subjects: tuple[str, ...], words: tuple[str, ...], named: bool,
+def side_by_side(question: Question, words: tuple[str, ...], named: bool,
                  candidates: list[ScoredUnit]) -> list[ScoredUnit | None] | None:
     """A table row that already sets the subjects side by side, one column each, on this aspect: each
-    subject's cell, cited to that row. None when no candidate row does."""
+    subject's cell, cited to that row. None when no candidate row does. Of several such rows, the one whose
+    label repeats most of the question's own words ("Who can apply" for "who can apply?") comes first."""
+    rows = []
     for unit in candidates:
         evidence = unit.evidence
         if evidence.metadata.get("kind") != "table_row" or unit.score < CELL_SCORE \
                 or not speaks_of(words, named, evidence):
             continue
         header = [c.strip() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
-        columns = [_column_of(s, header) for s in subjects]
+        columns = [_column_of(s, header) for s in question.subjects]
         cells = [c.strip() for c in evidence.text.strip().strip("|").split("|")]
         if None in columns or len(set(columns)) < len(columns) or max(columns) >= len(cells):
             continue
-        return [_cell(unit, cells[c]) if cells[c] else None for c in columns]
-    return None
+        rows.append((_label_overlap(cells[0], question.text), unit, [cells[c] for c in columns]))
+    if not rows:
+        return None
+    _, unit, chosen = max(rows, key=lambda row: row[0])  # the first (best scored) of equal overlaps
+    return [_cell(unit, text) if text else None for text in chosen]
+
+
+def _label_overlap(label: str, question: str) -> int:
+    """Words a row's label shares with the question, function words included: they tell "who" from "where"."""
+    return len(set(re.findall(r"\w+", label.lower())) & set(re.findall(r"\w+", question.lower())))
 
 
 def _cell(row: ScoredUnit, text: str) -> ScoredUnit:
@@ -118,7 +129,7 @@ def compare(question: Question, find: FindUnits) -> list[Row]:
     for aspect, words in aspects.items():
         if not words:
             continue
-        cells = side_by_side(question.subjects, words, named,
+        cells = side_by_side(question, words, named,
                              find(f"{' '.join(question.subjects)} {aspect} {' '.join(words)}"))
         cells = cells or [_best(s, [o for o in question.subjects if o != s], words, named,
                                 find(f"{s} {aspect} {' '.join(words)}")) for s in question.subjects]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kvisa.settings import AnswerTuning
-from rag.question import Question
+from rag.question import Question, visa_classes
 from rag.score import REQUIRED_SHAPES, ScoredUnit, Scorer, answerability_features
+from rag.terms import covers, tokenize
 
 # A further unit joins the answer when it scores at least this share of the best one (fitted on train: 0.6
 # and 0.8 tie, 0.9 loses right answers; requiring it to add question terms lost more).
@@ -39,7 +40,20 @@ def holds_answer(question: Question, unit: ScoredUnit) -> bool:
         return False
     if (question.answer_type in REQUIRED_SHAPES or question.defined) and not unit.typed:
         return False
+    if question.answer_type != "comparison" and question.subjects and not mentions(question.subjects[0], unit):
+        return False  # one side of a comparison: the unit must be about that side's subject
     return unit.holds_focus
+
+
+def mentions(subject: str, unit: ScoredUnit) -> bool:
+    """Does the unit, with its section and title, name at least half the words of the subject? (A visa class is
+    checked by the class conflict instead.) "The bylaw was posted on ..." is about "the city parking bylaw";
+    "The council adopted the pass rules" is not about "the city zoning plan"."""
+    words = tokenize(subject)
+    if not words or visa_classes(subject):
+        return True
+    known = unit.evidence.terms | unit.evidence.context_terms
+    return 2 * sum(covers((w,), known) for w in words) >= len(words)
 
 
 def _why_not(question: Question, relevant: list[ScoredUnit]) -> str:

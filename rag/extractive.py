@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from kvisa.settings import Settings
 from rag.compare import compare
@@ -41,6 +42,9 @@ class ExtractiveAnswerer:
                 # part ranks low for the whole question, and its rank would count against it.
                 pool = retrieved if len(parts) == 1 else self.retriever.evidence(part.search_text, top_k, filters)
                 decisions.append(self.decide(part, pool, top_k))
+            if analysed.answer_type == "comparison" and not all(d.answered for d in decisions):
+                # One side alone compares nothing: the question is refused, the closest passage shown.
+                decisions = [replace(d, answered=False) for d in decisions]
             answer = compose(analysed, decisions, self.read_on, self.tuning.list_items, self.tuning.max_words)
         # Cited passages found through the unit index count as retrieved, after the ranked ones.
         ranked = {p.chunk_id for p in retrieved.passages}

@@ -99,7 +99,7 @@ class Question:
     identifiers: tuple[str, ...] = ()  # tokens that name one thing exactly: numbers, years, codes, acronyms
     named: frozenset[str] = frozenset()  # capitalised names of things ("Green Card", "Blue Card")
     parts: tuple[Question, ...] = ()  # a two-part question's parts (each analysed on its own)
-    subjects: tuple[str, ...] = ()  # what a comparison compares
+    subjects: tuple[str, ...] = ()  # what a comparison compares; for one side of it, that side's subject
     aspects: tuple[str, ...] = ()  # what it compares them on ("sponsorship", "fees")
     counted: tuple[str, ...] = field(default_factory=tuple)  # "how many X": the stems of X
     defined: str = ""  # the term a definition question asks about ("cap-subject" in "What does 'cap-subject' mean?")
@@ -154,10 +154,45 @@ def _noun_type(text: str) -> str | None:
     return max(found)[1] if found else None
 
 
+# "Which came out first, A or B?", "A和B，哪个签署得更早？": which of two things came first, told by their dates.
+_WHICH = re.compile(r"^\s*which\b|哪个|哪一个|哪份|哪项", re.IGNORECASE)
+_ORDER = re.compile(r"\b(?:first|earlier|earliest|later|latest|sooner|more recent(?:ly)?|older|newer)\b"
+                    r"|更早|更晚|较早|较晚|最早|先", re.IGNORECASE)
+_ORDER_WORDS = re.compile(rf"{_WHICH.pattern}|{_ORDER.pattern}|得(?=更|较|最)", re.IGNORECASE)
+_EITHER = (re.compile(r"(?:[,:]|\bbetween)\s*(?:the\s+)?(.+?)\s+(?:or|and)\s+(?:the\s+)?(.+?)[?？\s]*$", re.IGNORECASE),
+           re.compile(r"^(.+?)(?:和|与|还是|跟)(.+?)[，,：:]\s*哪"))
+
+
+def order_subjects(text: str) -> tuple[str, ...]:
+    """The two things a "which came first" question sets in order; empty for any other question."""
+    if not (_WHICH.search(text) and _ORDER.search(text)):
+        return ()
+    match = next((m for pattern in _EITHER if (m := pattern.search(text))), None)
+    return tuple(s.strip(" ?？,，") for s in match.groups()) if match else ()
+
+
+# "What do A and B each require?", "A和B分别是什么？": one question asked of each of two things.
+_EACH = (re.compile(r"\b(?:do|does|did|is|are|was|were|will|would|can|could|must)\s+(?:the\s+)?(.+?)\s+and\s+"
+                    r"(?:the\s+)?(.+?)\s+each\b", re.IGNORECASE),
+         re.compile(r"([^，,；;：:]+?)(?:和|与|及|跟)([^，,；;：:]+?)(?:各自|分别)"))
+
+
+def each_subjects(text: str) -> tuple[str, ...]:
+    """The two things a question asks the same thing of ("A and B each"); empty for any other question."""
+    match = next((m for pattern in _EACH if (m := pattern.search(text))), None)
+    return tuple(s.strip(" ?？,，") for s in match.groups()) if match else ()
+
+
 def answer_type(text: str) -> str:
     """The kind of answer a question asks for; "other" when its words do not say."""
-    if _COMPARISON.search(text) and len(comparison_subjects(text)) >= 2:
+    compares = _COMPARISON.search(text) and len(comparison_subjects(text)) >= 2
+    if compares or order_subjects(text) or each_subjects(text):
         return "comparison"
+    return _asked_type(text)
+
+
+def _asked_type(text: str) -> str:
+    """The kind of answer a question asks for, read as if it compared nothing."""
     if _YES_NO.search(text) and not re.match(r"^\s*(what|which|who|when|where|why|how)\b", text, re.IGNORECASE):
         return "yes_no"
     if _WHAT_IS_THE_DATE.search(text):
@@ -171,12 +206,17 @@ def answer_type(text: str) -> str:
 
 
 def comparison_subjects(text: str) -> tuple[str, ...]:
-    """What a comparison compares: named visa classes, else the phrases on either side of and/vs/from."""
+    """What a comparison compares: the two things set in order or asked of each, named visa classes, else the
+    phrases on either side of and/vs/from."""
+    if named := order_subjects(text) or each_subjects(text):
+        return named
     classes = sorted(visa_classes(text), key=text.find)
     if len(classes) >= 2:
         return tuple(classes)
     match = re.search(r"(?:between|compare)\s+(?:the\s+)?(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?:the\s+)?(.+?)"
                       r"(?:\s+(?:on|in|regarding|when it comes to)\b|[?？]|$)", text, re.IGNORECASE)
+    match = match or re.search(r"^\s*(?:the\s+)?([^:?？,，]+?)\s+(?:vs\.?|versus)\s+(?:the\s+)?([^:?？,，]+?)"
+                               r"\s*(?:[:?？,，]|$)", text, re.IGNORECASE)
     match = match or re.search(r"how (?:do|does|did)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare)",
                                text, re.IGNORECASE)
     match = match or re.search(r"(?:how (?:does|do|is|are)\s+)(?:the\s+)?(.+?)\s+(?:differ|compare)\s+(?:from|with|"
@@ -333,18 +373,22 @@ def _counted(text: str) -> tuple[str, ...]:
     return tuple(t for t in tokenize(match.group(1)) if t not in classes)
 
 
-def analyse(text: str, *, split: bool = True) -> Question:
-    """Read a question once: language, answer type, focus terms, named classes and documents, parts."""
+def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
+    """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
+    documents, parts."""
     text = text.strip()
     language = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
     classes = visa_classes(text)
     focus = _terms(text)
-    kind = answer_type(text)
+    kind = kind or answer_type(text)
     parts: tuple[Question, ...] = ()
     if split and kind != "comparison":
         pieces = split_parts(text)
         if len(pieces) > 1:
             parts = tuple(_part(piece, text) for piece in pieces)
+    elif split:
+        subjects = comparison_subjects(text)
+        parts = tuple(_side(text, subject, subjects) for subject in subjects)
     return Question(
         text=text, language=language, answer_type=kind, focus=focus,
         attribute=_attribute(text, focus, classes) if kind in _NAMED_THING_TYPES else None, visa_classes=classes,
@@ -360,6 +404,28 @@ def analyse(text: str, *, split: bool = True) -> Question:
 def _part(piece: str, whole: str) -> Question:
     """One part of a two-part question, read in the context of the whole question."""
     return with_context(analyse(piece, split=False), whole)
+
+
+def _without(text: str, phrase: str) -> str:
+    return re.sub(rf"(?<![A-Za-z0-9-]){re.escape(phrase)}(?![A-Za-z0-9-])", " ", text)
+
+
+def _side(whole: str, subject: str, subjects: tuple[str, ...]) -> Question:
+    """One side of a comparison asked on its own (what it says about the subject, the others left out), so
+    each side is retrieved and answered for itself; of two things set in order, the date of this one."""
+    text, asked = whole, whole
+    for other in subjects:
+        asked = _without(asked, other)
+        if other != subject:
+            text = _without(text, other)
+    if order_subjects(whole):
+        # What the question says happened ("signed", "took effect") stays; "which ... first" goes.
+        rest = _ORDER_WORDS.sub(" ", asked)
+        shown = f"{subject}的日期" if re.search(r"[\u4e00-\u9fff]", whole) else f"the date of the {subject}"
+        side = replace(analyse(f"{subject} {rest}", split=False, kind="date"), text=shown)
+    else:  # every side asks for the same kind of thing: what the question asks with its subjects left out
+        side = analyse(re.sub(r"\s+", " ", text).strip(), split=False, kind=_asked_type(asked))
+    return replace(side, subjects=(subject,))
 
 
 def with_context(question: Question, context: str) -> Question:

@@ -64,3 +64,35 @@ def test_terms_borrowed_from_the_context_are_marked() -> None:
 ])
 def test_a_sibling_name_conflicts_with_the_asked_one(asked: str, named: str, conflict: bool) -> None:
     assert names_conflict(frozenset({asked}), frozenset({named})) is conflict
+
+
+@pytest.mark.parametrize(("question", "subjects"), [
+    ("Which came out first, the parking bylaw or the bus lane order?", ("parking bylaw", "bus lane order")),
+    ("Which was signed earlier: the harbour treaty or the river accord?", ("harbour treaty", "river accord")),
+    ("停车条例和公交专用道令，哪个签署得更早？", ("停车条例", "公交专用道令")),
+])
+def test_which_of_two_came_first_is_asked_as_the_date_of_each(question: str, subjects: tuple[str, ...]) -> None:
+    analysed = analyse(question)
+    assert analysed.answer_type == "comparison" and analysed.subjects == subjects
+    assert [side.answer_type for side in analysed.parts] == ["date", "date"]
+    for side, subject, other in zip(analysed.parts, subjects, subjects[::-1], strict=True):
+        assert subject in side.search_text and other not in side.search_text  # each side is retrieved alone
+
+
+def test_a_question_asked_of_each_of_two_things_keeps_its_kind_on_each_side() -> None:
+    analysed = analyse("How much do the Z visa and the R visa each cost?")
+    assert analysed.answer_type == "comparison" and analysed.subjects == ("Z visa", "R visa")
+    assert [(side.answer_type, side.visa_classes) for side in analysed.parts] == [
+        ("money", frozenset({"Z"})), ("money", frozenset({"R"}))]
+    sides = analyse("停车卡和月票分别面向哪些人？").parts
+    assert [side.answer_type for side in sides] == ["person", "person"]
+
+
+@pytest.mark.parametrize("question", ["Which permit should I get first?", "Which rule came first?",
+                                      "How much can a volunteer work each week?"])
+def test_order_and_each_words_alone_make_no_comparison(question: str) -> None:
+    assert analyse(question).answer_type != "comparison"
+
+
+def test_a_comparison_written_with_vs_names_its_subjects() -> None:
+    assert analyse("Parking permit vs season ticket: who can apply?").subjects == ("Parking permit", "season ticket")

@@ -253,6 +253,25 @@ def test_comparison_table_cites_each_cell(assistant: Assistant, texts: dict[str,
     check(answer, texts, "18 euros", "45 euros")
 
 
+def test_a_comparison_written_with_vs_gets_the_row_its_question_names(assistant: Assistant,
+                                                                      texts: dict[str, str]) -> None:
+    # Two rows speak of applying ("Where to apply", "Who can apply"): the one the question names is chosen.
+    answer = assistant.ask("Blue Card vs Green Card: who can apply?")
+    assert answer.table is not None, answer.full_text
+    (row,) = answer.table.rows
+    assert [c.text for c in row.cells] == ["residents of Larkhaven aged 12 or over", "anyone aged 16 or over"]
+    check_citations(answer, texts)
+
+
+def test_a_comparison_with_a_side_the_documents_never_mention_is_refused(assistant: Assistant,
+                                                                         texts: dict[str, str]) -> None:
+    # The pass rules' adoption date is there; nothing is said of a zoning plan, so nothing can be set in order.
+    answer = assistant.ask("Which was adopted first, the pass rules or the Larkhaven zoning plan?")
+    assert answer.refused, answer.text
+    assert "12 March 2024" in answer.text  # the closest passage shown is the side the documents do cover
+    check_citations(answer, texts)
+
+
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
                "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?"]
 
