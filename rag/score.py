@@ -153,11 +153,12 @@ def introduces(text: str) -> bool:
     return text.rstrip().endswith((":", "："))
 
 
-def paragraph_of(evidence: Evidence) -> str:
-    """The line (paragraph or list item) of the passage that holds the unit."""
+def lead_up(evidence: Evidence) -> str:
+    """The line (paragraph or list item) of the passage that holds the unit, up to the unit's end: what an
+    "it" in the unit can refer to. A later sentence of the paragraph is about something else as often as not."""
     text, offset = evidence.passage.text, max(0, evidence.start - evidence.passage.start)
-    start, end = text.rfind("\n", 0, offset) + 1, text.find("\n", offset)
-    return text[start : end if end >= 0 else len(text)]
+    start = text.rfind("\n", 0, offset) + 1
+    return text[start : offset + len(evidence.text)]
 
 
 _CLASS_CELL = re.compile(r"[A-Z]{1,2}(?:-?\d[A-Z]?)?")
@@ -174,11 +175,12 @@ def _table_classes(evidence: Evidence) -> frozenset[str]:
 
 
 def classes_of(evidence: Evidence) -> frozenset[str]:
-    """The visa classes a unit is about: those it names, else its paragraph's, its section's, its title's."""
+    """The visa classes a unit is about: those it names, else its paragraph's before it, its section's, its
+    title's."""
     in_table = _table_classes(evidence)
     if in_table:
         return in_table
-    for text in (evidence.text, paragraph_of(evidence), evidence.metadata.get("section", ""), evidence.passage.title):
+    for text in (evidence.text, lead_up(evidence), evidence.metadata.get("section", ""), evidence.passage.title):
         found = visa_classes(text)
         if found:
             return found

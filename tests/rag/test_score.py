@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.score import defines, has_shape
+from rag.retrieve import Evidence
+from rag.score import classes_of, defines, has_shape
 from rag.terms import says_absent
+from rag.types import Passage
 
 
 @pytest.mark.parametrize(("text", "absent"), [
@@ -53,3 +55,22 @@ def test_a_heading_like_missing_says_absent() -> None:
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
+
+
+PERMIT = ("The work permit is valid for the length of the contract, at most five years. Top applicants may also "
+          "ask for an R visa.\nThe R visa is for top talent. It is issued within ten days.")
+
+
+def _sentence(text: str) -> Evidence:
+    at = PERMIT.index(text)
+    passage = Passage("permit#0", "permit", PERMIT, 1.0, title="Work permits", start=0, end=len(PERMIT))
+    metadata = {"doc_id": "permit", "start": at, "end": at + len(text), "kind": "sentence"}
+    return Evidence(f"permit:{at}", text, metadata, passage, rank=0)
+
+
+def test_a_sentence_is_about_the_class_its_paragraph_named_before_it_not_after() -> None:
+    # "It" refers back: the class named earlier in the paragraph is what the sentence is about.
+    assert classes_of(_sentence("It is issued within ten days.")) == {"R"}
+    # A class first named by the sentence after does not make the permit's validity a fact about that class.
+    assert classes_of(_sentence("The work permit is valid for the length of the contract, at most five years.")) \
+        == frozenset()
