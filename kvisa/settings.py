@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     glossary: Path | None = Field(
         None, description="Domain glossary (YAML); default: glossary.yaml in the corpus folder, if present.",
     )
+    general_dictionary: bool = Field(
+        True, description="English for Chinese words the glossary lacks, from CC-CEDICT (rag/dictionary.py), so "
+                          "Chinese questions reach English documents on any topic.",
+    )
 
     # Embeddings and chunking
     embed_model: str = Field(

@@ -14,7 +14,7 @@ from rag.extractive import ExtractiveAnswerer
 from rag.followup import contextualize
 from rag.jieba_cache import load_jieba
 from rag.retrieve import Filters, HybridRetriever
-from rag.terms import Glossary, use_glossary
+from rag.terms import Glossary, glossed, use_glossary
 from rag.types import Answer, BackendUnavailable, Turn
 
 __all__ = ["Assistant", "BackendUnavailable", "Filters", "get_assistant"]
@@ -26,16 +26,18 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         load_jieba(settings.home / "cache")  # before anything cuts Chinese text
-        use_glossary(Glossary.load(settings.glossary_path))
+        use_glossary(Glossary.load(settings.glossary_path, general=settings.general_dictionary))
         # Questions need only query vectors (ONNX, no torch); `embedder` is the full model, loaded on first use.
         self.retriever = HybridRetriever(settings, get_query_encoder(settings))
         self.extractive = ExtractiveAnswerer(self.retriever, settings)
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Build what the first question needs before it comes: the lexical index and the encoder's first run."""
+        """Build what the first question needs before it comes: the lexical index, the encoder's first run and
+        the general dictionary (for the first Chinese question)."""
         _ = self.retriever.lexical
         self.retriever.embedder.encode_query("warm-up")
+        glossed("热身")
 
     @property
     def embedder(self) -> Embedder:

