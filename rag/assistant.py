@@ -10,6 +10,7 @@ from functools import lru_cache
 from ingest.embedding import Embedder, get_embedder
 from ingest.query_encoder import get_query_encoder
 from kvisa.settings import Settings
+from rag.dictionary import use_cache as use_dictionary_cache
 from rag.extractive import ExtractiveAnswerer
 from rag.followup import contextualize
 from rag.jieba_cache import load_jieba
@@ -26,6 +27,7 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         load_jieba(settings.home / "cache")  # before anything cuts Chinese text
+        use_dictionary_cache(settings.home / "cache")
         use_glossary(Glossary.load(settings.glossary_path, general=settings.general_dictionary))
         # Questions need only query vectors (ONNX, no torch); `embedder` is the full model, loaded on first use.
         self.retriever = HybridRetriever(settings, get_query_encoder(settings))

@@ -9,9 +9,15 @@ senses are rarer and would match unrelated text. Without the package, kvisa work
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
 import re
+import tempfile
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
+
+import orjson
 
 SENSES = 3  # the first senses of a word; CC-CEDICT lists the common ones first
 MAX_SENSE_WORDS = 3  # a longer sense is an explanation, not a translation
@@ -35,12 +41,45 @@ def _source() -> Path | None:
     return None
 
 
+_cache_dir: Path | None = None
+
+
+def use_cache(folder: Path) -> None:
+    """Keep the parsed dictionary under `folder` (KVISA_HOME/cache): 0.1 s to read instead of 0.8 s to parse."""
+    global _cache_dir
+    _cache_dir = folder
+
+
 @cache
 def _entries() -> dict[str, str]:
     """Simplified headword -> its first senses, as English words; empty without the package."""
     path = _source()
     if path is None:
         return {}
+    cached = _cache_dir / f"cedict-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json" if _cache_dir else None
+    if cached is not None and cached.is_file():
+        with suppress(ValueError, OSError):  # a damaged cache is rebuilt
+            return orjson.loads(cached.read_bytes())
+    entries = _parse(path)
+    if cached is not None:
+        _write(cached, orjson.dumps(entries))
+    return entries
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically: a concurrent reader sees no file or a whole one."""
+    with suppress(OSError):  # a read-only home only loses the speed-up
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cedict-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _parse(path: Path) -> dict[str, str]:
     entries: dict[str, str] = {}
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         for line in lines:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import orjson
+
+from rag import dictionary
 from rag.dictionary import english
 from rag.terms import Glossary
 
@@ -22,3 +25,17 @@ def test_the_glossary_comes_first_and_the_dictionary_can_be_turned_off() -> None
     assert Glossary().english("工人") == "worker"
     assert Glossary(general=False).english("工人") == ""
     assert Glossary().english("worker") == ""  # English words are not looked up
+
+
+def test_the_parsed_dictionary_is_kept_in_the_cache_folder_and_rebuilt_when_damaged(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dictionary, "_cache_dir", tmp_path)
+    dictionary._entries.cache_clear()
+    try:
+        assert english("工人") == "worker"
+        (cached,) = tmp_path.glob("cedict-*.json")
+        cached.write_bytes(b'{"truncated')
+        dictionary._entries.cache_clear()
+        assert english("工人") == "worker"
+        assert orjson.loads(cached.read_bytes())["工人"] == "worker"
+    finally:
+        dictionary._entries.cache_clear()  # the next user reads with its own cache folder
