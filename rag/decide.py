@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kvisa.settings import AnswerTuning
-from rag.question import Question, visa_classes
+from rag.names import visa_classes
+from rag.question import Question
 from rag.score import REQUIRED_SHAPES, ScoredUnit, Scorer, answerability_features
 from rag.terms import covers, tokenize
 

@@ -5,6 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.names import (
+    ORDER_WORDS,
+    comparison_aspects,
+    comparison_subjects,
+    document_numbers,
+    each_subjects,
+    identifiers,
+    named_things,
+    order_subjects,
+    visa_classes,
+    without,
+)
 from rag.terms import glossary, stem, tokenize
 
 # Expected answer types, recognised from English and Chinese question words. Order matters: the first
@@ -59,13 +71,6 @@ _COMPARISON = re.compile(r"\b(differ|differs|difference|differences|different|co
 _PART_BREAK = re.compile(r"[?？]\s*(?=\S)|,?\s+and\s+(?=(?:when|what|who|where|why|how|which|is|are|does|do|did|"
                          r"can|will)\b)|[，,；;]\s*(?:以及|还有|并且|另外)?(?=[^，,；;]{0,6}(?:什么|何时|多少|哪|谁|几|"
                          r"是否|为什么|如何|怎么))", re.IGNORECASE)
-# Visa classes: a capital letter with an optional digit or letter suffix, or a dashed code (H-1B, L-1A, EB-5,
-# F-1, O-1, H-4), followed by "visa" or 签证, or a dashed code standing alone. "A visa holder" names no class.
-# A class may have one descriptive word before "visa" ("an L tourist visa", "the X1 study visa").
-_VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:([A-Z]{1,2}-\d[A-Z]?)(?![A-Za-z0-9])|([A-Z][A-Z0-9]?)(?:\s*字)?"
-                         r"(?:\s+[a-z]{3,})?\s*(?:visas?\b|签证))")
-_ARTICLE_VISA = re.compile(r"(?<![A-Za-z0-9-])A(?:\s+[a-z]{3,})?\s+visas?\b")
-_DOCUMENT_NUMBER = re.compile(r"(?<![$\d.,])\d{3,}(?![\d,]*\s*(?:%|percent|dollars|美元|元))")
 _WH = re.compile(r"^\s*(?:(?:and|so|then|but|also)\s+)?(?:what|which|who|whom|whose|when|where|why|how(?: many| much| "
                  r"long| often| old)?|is|are|was|were|do|does|did|can|could|will|would|should|has|have|must|may)\b",
                  re.IGNORECASE)
@@ -116,27 +121,6 @@ class Question:
         return " ".join([self.text, *(t.text for t in self.focus if t.text not in own)])
 
 
-def visa_classes(text: str) -> frozenset[str]:
-    """Visa classes a text names ("Z visa", "Z字签证", "H-1B", "B visas", "EB-5"), not "a visa"."""
-    found = set()
-    for match in _VISA_CLASS.finditer(text):
-        if match.group(2) and _ARTICLE_VISA.match(text, match.start()):
-            continue
-        found.add(match.group(1) or match.group(2))
-    return frozenset(found)
-
-
-def document_numbers(text: str) -> frozenset[str]:
-    """Numbers that name a document ("Proclamation 10973", "第814号"): three digits or more, not a year or money."""
-    numbers = set()
-    for match in _DOCUMENT_NUMBER.finditer(text):
-        before = text[max(0, match.start() - 2) : match.start()]
-        if "$" in before or re.fullmatch(r"(19|20)\d\d", match.group(0)):
-            continue
-        numbers.add(match.group(0))
-    return frozenset(numbers)
-
-
 # A question without a question word ("K visa fee?", "Q&A date?") asks for the kind of thing its last such
 # noun names; "what is the effective date" likewise names a date.
 _NOUN_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -152,35 +136,6 @@ _WHAT_IS_THE_DATE = re.compile(r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}
 def _noun_type(text: str) -> str | None:
     found = [(match.start(), name) for name, pattern in _NOUN_TYPES for match in pattern.finditer(text)]
     return max(found)[1] if found else None
-
-
-# "Which came out first, A or B?", "A和B，哪个签署得更早？": which of two things came first, told by their dates.
-_WHICH = re.compile(r"^\s*which\b|哪个|哪一个|哪份|哪项", re.IGNORECASE)
-_ORDER = re.compile(r"\b(?:first|earlier|earliest|later|latest|sooner|more recent(?:ly)?|older|newer)\b"
-                    r"|更早|更晚|较早|较晚|最早|先", re.IGNORECASE)
-_ORDER_WORDS = re.compile(rf"{_WHICH.pattern}|{_ORDER.pattern}|得(?=更|较|最)", re.IGNORECASE)
-_EITHER = (re.compile(r"(?:[,:]|\bbetween)\s*(?:the\s+)?(.+?)\s+(?:or|and)\s+(?:the\s+)?(.+?)[?？\s]*$", re.IGNORECASE),
-           re.compile(r"^(.+?)(?:和|与|还是|跟)(.+?)[，,：:]\s*哪"))
-
-
-def order_subjects(text: str) -> tuple[str, ...]:
-    """The two things a "which came first" question sets in order; empty for any other question."""
-    if not (_WHICH.search(text) and _ORDER.search(text)):
-        return ()
-    match = next((m for pattern in _EITHER if (m := pattern.search(text))), None)
-    return tuple(s.strip(" ?？,，") for s in match.groups()) if match else ()
-
-
-# "What do A and B each require?", "A和B分别是什么？": one question asked of each of two things.
-_EACH = (re.compile(r"\b(?:do|does|did|is|are|was|were|will|would|can|could|must)\s+(?:the\s+)?(.+?)\s+and\s+"
-                    r"(?:the\s+)?(.+?)\s+each\b", re.IGNORECASE),
-         re.compile(r"([^，,；;：:]+?)(?:和|与|及|跟)([^，,；;：:]+?)(?:各自|分别)"))
-
-
-def each_subjects(text: str) -> tuple[str, ...]:
-    """The two things a question asks the same thing of ("A and B each"); empty for any other question."""
-    match = next((m for pattern in _EACH if (m := pattern.search(text))), None)
-    return tuple(s.strip(" ?？,，") for s in match.groups()) if match else ()
 
 
 def answer_type(text: str) -> str:
@@ -203,39 +158,6 @@ def _asked_type(text: str) -> str:
     if typed in ("other", "list") and _SHORT_WHAT_IS.match(text) and len(tokenize(text, precise=True)) <= 3:
         return "definition"
     return typed
-
-
-def comparison_subjects(text: str) -> tuple[str, ...]:
-    """What a comparison compares: the two things set in order or asked of each, named visa classes, else the
-    phrases on either side of and/vs/from."""
-    if named := order_subjects(text) or each_subjects(text):
-        return named
-    classes = sorted(visa_classes(text), key=text.find)
-    if len(classes) >= 2:
-        return tuple(classes)
-    match = re.search(r"(?:between|compare)\s+(?:the\s+)?(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?:the\s+)?(.+?)"
-                      r"(?:\s+(?:on|in|regarding|when it comes to)\b|[?？]|$)", text, re.IGNORECASE)
-    match = match or re.search(r"^\s*(?:the\s+)?([^:?？,，]+?)\s+(?:vs\.?|versus)\s+(?:the\s+)?([^:?？,，]+?)"
-                               r"\s*(?:[:?？,，]|$)", text, re.IGNORECASE)
-    match = match or re.search(r"how (?:do|does|did)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare)",
-                               text, re.IGNORECASE)
-    match = match or re.search(r"(?:how (?:does|do|is|are)\s+)(?:the\s+)?(.+?)\s+(?:differ|compare)\s+(?:from|with|"
-                               r"to)\s+(?:the\s+)?(.+?)(?:\s+(?:on|in|regarding)\b|[?？]|$)", text, re.IGNORECASE)
-    match = match or re.search(r"(.+?)(?:和|与|跟|同)(.+?)(?:有什么|在|的)?(?:区别|不同|差异|相比|比较|异同)", text)
-    if not match:
-        return tuple(classes)
-    return tuple(s.strip(" ?？,，") for s in match.groups())
-
-
-def comparison_aspects(text: str) -> tuple[str, ...]:
-    """The aspects a comparison names ("on sponsorship and fees"); empty when it names none."""
-    match = re.search(r"\b(?:on|in terms of|regarding|when it comes to|with respect to)\s+(.+?)[?？]*$", text,
-                      re.IGNORECASE)
-    match = match or re.search(r"在(.+?)(?:方面|上)(?:有什么|有何|的)?(?:区别|不同|差异)", text)
-    if not match:
-        return ()
-    pieces = re.split(r",\s*|\s+and\s+|\s+or\s+|、|和|与|及", match.group(1))
-    return tuple(re.sub(r"^(?:the|its|their)\s+", "", p.strip(), flags=re.IGNORECASE) for p in pieces if tokenize(p))
 
 
 _ASKS = re.compile(r"\b(?:what|when|who|whom|whose|where|why|how|which|is|are|was|were|do|does|did|can|could|will|"
@@ -304,47 +226,6 @@ def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> T
     return next((t for t in focus if t.text == head), None)
 
 
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+\b")
-_LEADING = re.compile(r"^(?:The|A|An|This|That|These|Those|Its|Their|Our|Your|Does|Do|Is|Are|What|Which|When|How|"
-                      r"Who|Why|Where|Can|Will|Under|In|For|On|At|By|From|After|Before)\s+")
-
-
-def named_things(text: str) -> frozenset[str]:
-    """Capitalised names of two or more words ("Green Card", "Highly Skilled Professional"): evidence about a
-    sibling with the same last word ("Blue Card") does not answer a question about this one."""
-    names = set()
-    for match in _NAME.finditer(text):
-        name = match.group(0)
-        while _LEADING.match(name):
-            name = _LEADING.sub("", name, count=1)
-        if " " in name:
-            names.add(name)
-    return frozenset(names)
-
-
-def names_conflict(asked: frozenset[str], named: frozenset[str]) -> bool:
-    """True when a text names a sibling of an asked name but not the name: "Blue Card" for "Green Card",
-    "Highly Skilled Professional" for "Skilled Worker". A longer form of the name ("Judge Ann Lee" for
-    "Ann Lee") is the same thing, not a sibling."""
-    return any(a not in named and any(_siblings(a, n) for n in named) for a in asked)
-
-
-def _siblings(a: str, b: str) -> bool:
-    words_a, words_b = set(a.split()), set(b.split())
-    return bool(words_a & words_b) and not (words_a <= words_b or words_b <= words_a)
-
-
-_IDENTIFIER = re.compile(r"(?<![\w-])(?:[A-Z]{2,}[A-Z0-9-]*|[A-Za-z]*\d(?:[\w.-]|,(?=\d))*)(?![\w-])")
-
-
-def identifiers(text: str) -> tuple[str, ...]:
-    """Tokens that name one thing exactly ("FY 2026", "N2", "MRV", "2010"), not the visa classes asked about:
-    evidence about "N1" or "2027" does not answer a question about "N2" or "2026"."""
-    classes = {t for c in visa_classes(text) for t in tokenize(c)}
-    found = [t for m in _IDENTIFIER.finditer(text) for t in tokenize(m.group(0))]
-    return tuple(dict.fromkeys(t for t in found if t not in classes))
-
-
 _QUOTED = re.compile(r"['\"‘’“”「『《]([^'\"‘’“”」』》]{2,60})['\"‘’“”」』》]")
 _DEFINED = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:meant by\s+)?(?:an?\s+|the\s+)?(.+?)"
                       r"(?:\s+(?:for|in|under|according to|on)\s+.*)?\s*[?？]*\s*$"
@@ -406,21 +287,17 @@ def _part(piece: str, whole: str) -> Question:
     return with_context(analyse(piece, split=False), whole)
 
 
-def _without(text: str, phrase: str) -> str:
-    return re.sub(rf"(?<![A-Za-z0-9-]){re.escape(phrase)}(?![A-Za-z0-9-])", " ", text)
-
-
 def _side(whole: str, subject: str, subjects: tuple[str, ...]) -> Question:
     """One side of a comparison asked on its own (what it says about the subject, the others left out), so
     each side is retrieved and answered for itself; of two things set in order, the date of this one."""
     text, asked = whole, whole
     for other in subjects:
-        asked = _without(asked, other)
+        asked = without(asked, other)
         if other != subject:
-            text = _without(text, other)
+            text = without(text, other)
     if order_subjects(whole):
         # What the question says happened ("signed", "took effect") stays; "which ... first" goes.
-        rest = _ORDER_WORDS.sub(" ", asked)
+        rest = ORDER_WORDS.sub(" ", asked)
         shown = f"{subject}的日期" if re.search(r"[\u4e00-\u9fff]", whole) else f"the date of the {subject}"
         side = replace(analyse(f"{subject} {rest}", split=False, kind="date"), text=shown)
     else:  # every side asks for the same kind of thing: what the question asks with its subjects left out

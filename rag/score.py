@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.question import Question, Term, named_things, names_conflict, visa_classes
+from rag.names import named_things, names_conflict, visa_classes
+from rag.question import Question, Term
 from rag.retrieve import Evidence
 from rag.terms import covers, says_absent, tokenize
 

@@ -102,7 +102,8 @@ def test_streaming_yields_text_then_the_answer_with_timings(assistant: Assistant
 
 
 def test_signals_read_from_the_question() -> None:
-    from rag.question import analyse, answer_type, document_numbers, visa_classes
+    from rag.names import document_numbers, visa_classes
+    from rag.question import analyse, answer_type
 
     assert document_numbers("Under Proclamation 10973 of 2025, and 国务院令第814号?") == {"10973", "814"}
     assert document_numbers("Is the $100,000 payment due?") == frozenset()  # money is not a document number

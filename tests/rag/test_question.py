@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.question import analyse, answer_type, defined_term, names_conflict
+from rag.names import names_conflict
+from rag.question import analyse, answer_type, defined_term
 
 
 @pytest.mark.parametrize(("question", "kind"), [
