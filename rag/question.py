@@ -103,7 +103,7 @@ class Question:
     document_numbers: frozenset[str] = frozenset()
     identifiers: tuple[str, ...] = ()  # tokens that name one thing exactly: numbers, years, codes, acronyms
     named: frozenset[str] = frozenset()  # capitalised names of things ("Green Card", "Blue Card")
-    parts: tuple[Question, ...] = ()  # a two-part question's parts (each analysed on its own)
+    parts: tuple[Question, ...] = ()  # a two-part question's parts, or a comparison's sides (each analysed alone)
     subjects: tuple[str, ...] = ()  # what a comparison compares; for one side of it, that side's subject
     aspects: tuple[str, ...] = ()  # what it compares them on ("sponsorship", "fees")
     counted: tuple[str, ...] = field(default_factory=tuple)  # "how many X": the stems of X
