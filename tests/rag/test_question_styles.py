@@ -188,7 +188,7 @@ def test_list_question_gets_every_item(assistant: Assistant, texts: dict[str, st
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11: the second part's best unit scores just under the refusal threshold "
-                                       "(0.543 against 0.545) since the scorer was refitted with more near-misses")
+                                       "since the scorer was refitted with more near-misses (stop 17)")
 def test_two_part_question_answers_each_part(assistant: Assistant, texts: dict[str, str]) -> None:
     answer = assistant.ask("How much does the Green Card cost and who can apply for it?")
     check(answer, texts, "45 euros", "anyone aged 16 or over")
