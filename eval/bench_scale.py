@@ -1,13 +1,17 @@
 """Scale benchmark: ingest rate, warm and cold question time, RSS, disk and adding a document, by index size.
 
 Usage: .venv/bin/python eval/bench_scale.py [--sizes 1000 10000 100000] [--modes embedded server]
-       [--questions 40] [--cold-runs 3] [--out eval/results] [--work DIR [--replay-all]]
+       [--questions 40] [--cold-runs 3] [--out eval/results] [--work DIR [--replay-all]] [--synthetic-vectors]
 
 For each size (chunks) it writes a synthetic corpus (eval/scale_corpus.py: policy notices with known answers),
 ingests it through the real pipeline, embedded or into a `chroma run` server, then in a separate process (as
 a chat would run) asks sampled questions through the Assistant, records recall@k and latency, its peak RSS,
-and adds one more notice. Results merge into scale.json by (size, mode); scale.md and scale.png are
-redrawn from all of them. Machines are noisy: compare ratios and medians from one run.
+and adds one more notice. Results merge into scale.json by (size, mode, synthetic or not); scale.md and
+scale.png are redrawn from all of them. Machines are noisy: compare ratios and medians from one run.
+
+--synthetic-vectors stores a stand-in vector per text instead of embedding it (a 100k pass embeds ~490k texts:
+about ten hours here): everything but the encoder at that size. Dense retrieval then sees random document
+vectors, so recall means nothing; the query encoder and the add of one more notice still embed for real.
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ PLAIN_SUBSET = 2000  # texts timed with plain SentenceTransformer.encode in the 
 
 class Recorder:
     """Wraps Embedder.encode: counts texts and encode seconds, keeps the first texts, and can save every
-    call's vectors or replay them (the second store mode at large sizes, where a pass costs hours)."""
+    call's vectors or replay them (the second store mode at large sizes, where a pass costs hours), or
+    return synthetic stand-ins instead of calling the model."""
 
-    def __init__(self, vectors: Path | None = None, replay: bool = False) -> None:
+    def __init__(self, vectors: Path | None = None, replay: bool = False, synthetic: bool = False) -> None:
         self.texts: list[str] = []
         self.count, self.seconds, self.calls = 0, 0.0, 0
-        self.vectors, self.replay = vectors, replay
+        self.vectors, self.replay, self.synthetic = vectors, replay, synthetic
         self._original = Embedder.encode
 
     def __enter__(self) -> Recorder:
@@ -57,7 +62,12 @@ class Recorder:
 
         def encode(embedder: Embedder, texts: list[str], progress: bool = False) -> np.ndarray:
             started = time.perf_counter()
-            vectors = recorder._replayed(texts) if recorder.replay else original(embedder, texts, False)
+            if recorder.synthetic:
+                vectors = synthetic_vectors(texts, embedder.model.get_sentence_embedding_dimension())
+            elif recorder.replay:
+                vectors = recorder._replayed(texts)
+            else:
+                vectors = original(embedder, texts, False)
             recorder.seconds += time.perf_counter() - started
             recorder._keep(texts, vectors)
             return vectors
@@ -79,7 +89,7 @@ class Recorder:
         return saved["vectors"]
 
     def _keep(self, texts: list[str], vectors: np.ndarray) -> None:
-        if self.vectors is not None and not self.replay:
+        if self.vectors is not None and not (self.replay or self.synthetic):
             self.vectors.mkdir(parents=True, exist_ok=True)
             np.savez(self._path(), vectors=vectors, digest=np.array(_digest(texts)))
         self.calls += 1
@@ -89,6 +99,17 @@ class Recorder:
 
 def _digest(texts: list[str]) -> str:
     return hashlib.sha256("\x00".join(texts).encode()).hexdigest()
+
+
+def synthetic_vectors(texts: list[str], dimension: int) -> np.ndarray:
+    """A unit-length float32 vector per text, seeded by the first 8 bytes of its sha256: the same text always
+    gets the same vector, unrelated texts unrelated (random) ones."""
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for i, text in enumerate(texts):
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        vector = np.random.default_rng(seed).standard_normal(dimension)
+        out[i] = vector / np.linalg.norm(vector)
+    return out
 
 
 def plain_rate(texts: list[str], settings: Settings) -> tuple[float, float]:
@@ -134,6 +155,8 @@ def ingest(paths: list[Path], settings: Settings, recorder: Recorder) -> dict[st
             report = ingest_sources([str(p) for p in paths[a : a + BATCH_DOCS]], settings, progress=False)
             if not report.ok:
                 raise SystemExit(f"ingest failed: {report.errors[:3]}")
+            print(f"ingest: {min(a + BATCH_DOCS, len(paths))}/{len(paths)} notices, {recorder.count} texts, "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     written = time.perf_counter() - started
     refresh_lexical_index(settings)
     total, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -170,17 +193,25 @@ def run_one(size: int, mode: str, work: Path, options: argparse.Namespace) -> di
         server, port = start_chroma(work / f"chroma-{size}")
     try:
         settings = Settings(home=home, **({"chroma_host": "127.0.0.1", "chroma_port": port} if port else {}))
-        replay = ((mode == "server" or options.replay_all) and size >= options.reuse_from
+        synthetic = options.synthetic_vectors
+        replay = (not synthetic and (mode == "server" or options.replay_all) and size >= options.reuse_from
                   and (work / f"vectors-{size}").is_dir())
-        recorder = Recorder(work / f"vectors-{size}" if size >= options.reuse_from else None, replay)
+        keep = work / f"vectors-{size}" if size >= options.reuse_from and not synthetic else None
+        recorder = Recorder(keep, replay, synthetic)
         result: dict[str, Any] = {"size": size, "mode": mode, "notices": n_docs, **ingest(paths, settings, recorder)}
+        result["vectors"] = "synthetic" if synthetic else "replayed" if replay else "encoded"
         result["vectors_reused"] = replay
-        wall, cpu = plain_rate(recorder.texts, settings)
-        result.update({"plain_texts_per_s": round(wall, 1), "plain_texts_per_cpu_s": round(cpu, 2),
-                       "plain_subset_texts": len(recorder.texts)})
-        # On a shared machine the CPU-second ratio is the steadier one: other work slows both wall rates unequally.
-        result["ingest_ratio"] = None if replay else round(result["ingest_texts_per_s"] / wall, 3)
-        result["ingest_cpu_ratio"] = None if replay else round(result["ingest_texts_per_cpu_s"] / cpu, 3)
+        if synthetic:  # the encoder never ran: nothing to compare with plain encode
+            result.update({"plain_texts_per_s": None, "plain_texts_per_cpu_s": None, "plain_subset_texts": 0,
+                           "ingest_ratio": None, "ingest_cpu_ratio": None})
+        else:
+            wall, cpu = plain_rate(recorder.texts, settings)
+            result.update({"plain_texts_per_s": round(wall, 1), "plain_texts_per_cpu_s": round(cpu, 2),
+                           "plain_subset_texts": len(recorder.texts)})
+            # On a shared machine the CPU-second ratio is the steadier one: other work slows both wall rates
+            # unequally.
+            result["ingest_ratio"] = None if replay else round(result["ingest_texts_per_s"] / wall, 3)
+            result["ingest_cpu_ratio"] = None if replay else round(result["ingest_texts_per_cpu_s"] / cpu, 3)
         env = kvisa_env(home, port)
         child = subprocess.run([sys.executable, __file__, "--child", json.dumps(
             {"n_docs": n_docs, "questions": options.questions, "seed": options.seed, "work": str(work)})],
@@ -267,6 +298,10 @@ def main() -> None:
     parser.add_argument("--replay-all", action="store_true",
                         help="Every mode replays the vectors an earlier run saved in --work (from --reuse-from on): "
                              "questions, cold asks and adds measured again without hours of embedding.")
+    parser.add_argument("--synthetic-vectors", action="store_true",
+                        help="Store a deterministic random unit vector per text instead of embedding it: storage, "
+                             "indexes, RSS, disk, warm latency and the add without hours of embedding; no ingest "
+                             "ratio, and recall means nothing (the query encoder and the add still embed).")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", type=Path, help="Working folder (default: a temporary one, removed after).")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval" / "results")

@@ -26,6 +26,15 @@ NOTES = [
     "vectors_reused: the run replayed vectors an earlier embedding of the same texts saved (checked by digest: "
     "the other store mode's, or with --replay-all an earlier run's) instead of embedding again; its ingest rate "
     "then measures everything but the encoder, and it has no ratio.",
+    "vectors: encoded (the model embedded every text), replayed (as above) or synthetic (--synthetic-vectors: a "
+    "unit-length random vector per text, seeded by its sha256, stored instead of its embedding). A synthetic run "
+    "measures storage, the HNSW and lexical indexes, RSS, disk, warm retrieval and answering at that size, and "
+    "adding a notice outside its embedding (the add and the query side still use the real encoders); it does not "
+    "measure the encoder, so it has no ratio, and its ingest rate is everything else (encode_s is the time spent "
+    "making stand-ins). Its recall is not meaningful: dense retrieval ranks random document vectors, and only "
+    "the lexical side finds passages. Random vectors have no clusters, unlike real embeddings: a Chroma query for "
+    "30 neighbours among 49k of them took about 20% longer than among as many real ones (README, At scale); "
+    "latency from them is not a measurement of real vectors at that size. Synthetic runs sit beside real ones.",
     "warm_p50_ms / warm_p95_ms: Assistant.ask (retrieve + extractive answer) in a process that has answered "
     "before; question_rss_mb: that process's peak RSS (VmHWM) before it loads sentence-transformers for the add.",
     "add_s: ingest of one more notice by that process (its embedding time is add_embed_s); add_next_question_ms: "
@@ -37,19 +46,30 @@ NOTES = [
 
 
 def merge(path: Path, result: dict[str, Any], machine: dict[str, Any]) -> dict[str, Any]:
-    """scale.json with `result` in place of any earlier run of the same size and mode."""
+    """scale.json with `result` in place of any earlier run of the same size and mode (and synthetic or not)."""
     record = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    runs = [r for r in record.get("runs", []) if (r["size"], r["mode"]) != (result["size"], result["mode"])]
-    runs = sorted([*runs, result], key=lambda r: (r["size"], r["mode"]))
+    runs = [r for r in record.get("runs", []) if _key(r) != _key(result)]
+    runs = sorted([*runs, result], key=_key)
     return {"machine": machine, "targets_at_100k": TARGETS, "notes": NOTES, "runs": runs}
 
 
+def _vectors(run: dict[str, Any]) -> str:
+    return run.get("vectors") or ("replayed" if run.get("vectors_reused") else "encoded")
+
+
+def _key(run: dict[str, Any]) -> tuple[int, str, bool]:
+    return run["size"], run["mode"], _vectors(run) == "synthetic"
+
+
 def _row(run: dict[str, Any]) -> list[str]:
-    ratio = ("replayed vectors" if run.get("vectors_reused")
+    vectors = _vectors(run)
+    ratio = (f"{vectors} vectors" if vectors != "encoded"
              else f"{run['ingest_ratio']:.2f} ({run['ingest_cpu_ratio']:.2f} per CPU-s)")
-    share = "replayed" if run.get("vectors_reused") else f"{run['encode_s'] / run['ingest_s']:.0%}"
-    return [f"{run['chunks']:,}", run["mode"], f"{run['units']:,}", f"{run['ingest_texts_per_s']:.1f}", ratio, share,
-            f"{run['warm_p50_ms']:.0f} / {run['warm_p95_ms']:.0f}", f"{run['recall_at_k']:.2f}",
+    share = vectors if vectors != "encoded" else f"{run['encode_s'] / run['ingest_s']:.0%}"
+    recall = f"{run['recall_at_k']:.2f}" + (" (not meaningful: synthetic vectors)" if vectors == "synthetic" else "")
+    store = run["mode"] + (" (**synthetic vectors**)" if vectors == "synthetic" else "")
+    return [f"{run['chunks']:,}", store, f"{run['units']:,}", f"{run['ingest_texts_per_s']:.1f}", ratio, share,
+            f"{run['warm_p50_ms']:.0f} / {run['warm_p95_ms']:.0f}", recall,
             f"{run['cold_ask_median_s']:.1f}", f"{run['question_rss_mb']:.0f}", f"{run['index_disk_mb']:.0f}",
             f"{run['add_s']:.1f} ({run['add_embed_s']:.1f} embedding)", f"{run['add_next_question_ms']:.0f}",
             f"{run['load_average_1min'][0]:.1f}–{run['load_average_1min'][1]:.1f}"]
@@ -70,11 +90,17 @@ def plot(record: dict[str, Any], path: Path) -> Path:
     """Warm latency (p50, p95) and question-process RSS against chunk count, one line per store mode."""
     fig, (latency, rss) = plt.subplots(1, 2, figsize=(10, 4))
     for i, mode in enumerate(sorted({r["mode"] for r in record["runs"]})):
-        runs = [r for r in record["runs"] if r["mode"] == mode]
+        runs = [r for r in record["runs"] if r["mode"] == mode and _vectors(r) != "synthetic"]
         xs = [r["chunks"] for r in runs]
         latency.plot(xs, [r["warm_p50_ms"] for r in runs], "o-", color=COLORS[i], label=f"{mode} p50")
         latency.plot(xs, [r["warm_p95_ms"] for r in runs], "s--", color=COLORS[i], label=f"{mode} p95")
         rss.plot(xs, [r["question_rss_mb"] for r in runs], "o-", color=COLORS[i], label=mode)
+        synthetic = [r for r in record["runs"] if r["mode"] == mode and _vectors(r) == "synthetic"]  # rings, apart
+        for ax, keys in ((latency, ("warm_p50_ms", "warm_p95_ms")), (rss, ("question_rss_mb",))) if synthetic else ():
+            for key in keys:
+                ax.plot([r["chunks"] for r in synthetic], [r[key] for r in synthetic], "o", markersize=11,
+                        markerfacecolor="none", color=COLORS[i],
+                        label=f"{mode}: synthetic vectors" if key == keys[0] else "_nolegend_")
     for ax, title, unit in ((latency, "Warm question latency", "ms"), (rss, "Question process peak RSS", "MB")):
         ax.set_xscale("log")
         ax.set_ylim(bottom=0)

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from eval import scale_corpus
+import numpy as np
+
+from eval import scale_corpus, scale_report
+from eval.bench_scale import synthetic_vectors
 from kvisa.settings import PROJECT_ROOT
 
 
@@ -42,6 +45,7 @@ def test_a_tiny_run_writes_the_json_the_table_and_the_plot(tmp_path: Path) -> No
     run = _tiny_run(tmp_path)
     assert run["size"] == 12 and run["mode"] == "embedded" and run["chunks"] >= 12 and run["units"] > run["chunks"]
     assert run["texts"] == run["chunks"] + run["units"] and run["ingest_cpu_ratio"] > 0 and not run["vectors_reused"]
+    assert run["vectors"] == "encoded"
     assert 0 <= run["recall_at_k"] <= 1 and 0 < run["warm_p50_ms"] <= run["warm_p95_ms"]
     assert run["question_rss_mb"] > 0 and run["index_disk_mb"] > 0 and run["add_ok"] and run["add_found"]
     assert run["add_embed_s"] > 0 and run["add_s"] >= run["add_without_embed_s"]
@@ -58,3 +62,32 @@ def test_replay_all_measures_an_index_again_from_an_earlier_runs_vectors(tmp_pat
     assert not first["vectors_reused"] and again["vectors_reused"] and again["ingest_ratio"] is None
     assert (again["chunks"], again["units"], again["recall_at_k"]) == (first["chunks"], first["units"],
                                                                        first["recall_at_k"])
+
+
+def test_synthetic_vectors_are_unit_length_and_depend_on_the_text_alone() -> None:
+    texts = ["The application fee is 120 credits.", "A decision takes 30 working days.", ""]
+    vectors = synthetic_vectors(texts, 384)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-6)
+    assert np.array_equal(synthetic_vectors(texts[1:2], 384)[0], vectors[1])  # whatever batch it comes in
+    assert abs(float(vectors[0] @ vectors[1])) < 0.3  # unrelated texts: near-orthogonal random directions
+
+
+def test_a_synthetic_vectors_run_is_marked_as_such(tmp_path: Path) -> None:
+    run = _tiny_run(tmp_path, "--synthetic-vectors")
+    assert run["vectors"] == "synthetic" and run["ingest_ratio"] is None and run["plain_texts_per_s"] is None
+    assert run["texts"] == run["chunks"] + run["units"] and run["add_ok"] and run["add_embed_s"] > 0
+    [row] = [line for line in (tmp_path / "scale.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("| ") and "embedded" in line]
+    assert "synthetic vectors" in row.split(" | ")[1] and "not meaningful" in row
+
+
+def test_a_synthetic_run_sits_beside_the_real_run_of_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "scale.json"
+    real = {"size": 10, "mode": "embedded", "vectors": "encoded"}
+    path.write_text(json.dumps(scale_report.merge(path, real, {})), encoding="utf-8")
+    merged = scale_report.merge(path, {"size": 10, "mode": "embedded", "vectors": "synthetic"}, {})
+    assert [r["vectors"] for r in merged["runs"]] == ["encoded", "synthetic"]
+    path.write_text(json.dumps(merged), encoding="utf-8")
+    again = scale_report.merge(path, {"size": 10, "mode": "embedded", "vectors": "replayed"}, {})
+    assert [r["vectors"] for r in again["runs"]] == ["replayed", "synthetic"]  # replayed replaces encoded
