@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import re
-import tempfile
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
 
 import orjson
+
+from rag.cache_file import write_cache
 
 SENSES = 3  # the first senses of a word; CC-CEDICT lists the common ones first
 MAX_SENSE_WORDS = 3  # a longer sense is an explanation, not a translation
@@ -62,21 +62,9 @@ def _entries() -> dict[str, str]:
             return orjson.loads(cached.read_bytes())
     entries = _parse(path)
     if cached is not None:
-        _write(cached, orjson.dumps(entries))
+        with suppress(OSError):  # a read-only home only loses the speed-up
+            write_cache(cached, orjson.dumps(entries))
     return entries
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically: a concurrent reader sees no file or a whole one."""
-    with suppress(OSError):  # a read-only home only loses the speed-up
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cedict-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def _parse(path: Path) -> dict[str, str]:

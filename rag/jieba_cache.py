@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from contextlib import suppress
 from pathlib import Path
 
 import jieba
 import numpy as np
+
+from rag.cache_file import write_cache
 
 
 def _dictionary_digest() -> str:
@@ -33,17 +34,11 @@ def _read(path: Path) -> tuple[dict[str, int], int] | None:
 
 
 def _write(path: Path, freq: dict[str, int], total: int) -> None:
-    """Atomically: a concurrent reader sees no file or a whole one. Words never hold a newline (one per line
-    in jieba's dictionary)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jieba-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, words=np.frombuffer("\n".join(freq).encode("utf-8"), dtype=np.uint8),
-                     freqs=np.fromiter(freq.values(), dtype=np.int64, count=len(freq)), total=np.int64(total))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    """Words never hold a newline (one per line in jieba's dictionary)."""
+    arrays = io.BytesIO()
+    np.savez(arrays, words=np.frombuffer("\n".join(freq).encode("utf-8"), dtype=np.uint8),
+             freqs=np.fromiter(freq.values(), dtype=np.int64, count=len(freq)), total=np.int64(total))
+    write_cache(path, arrays.getvalue())
 
 
 def load_jieba(cache_dir: Path, tokenizer: jieba.Tokenizer | None = None) -> None:
