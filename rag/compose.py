@@ -90,6 +90,11 @@ def _ended(text: str) -> str:
     return text + ("。" if _CJK_LAST.search(text) else ".")
 
 
+def _where(unit: Evidence) -> tuple[str, int]:
+    """Where a unit stands (document and offset): a unit quoted once is not quoted again."""
+    return unit.metadata["doc_id"], unit.start
+
+
 def _words(text: str) -> int:
     return len(text.split()) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
 
@@ -115,7 +120,7 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
             out.extend(read_on(unit, 1))
     unique: dict[tuple[str, int], Evidence] = {}
     for unit in out:
-        unique.setdefault((unit.metadata["doc_id"], unit.start), unit)
+        unique.setdefault(_where(unit), unit)
     kept = list(unique.values())
     if any(introduces(u.text) for u in kept):  # an introduction reads before its items
         documents = list(dict.fromkeys(u.metadata["doc_id"] for u in kept))
@@ -203,8 +208,8 @@ def compose(question: Question, decisions: list[Decision], read_on: ReadOn, list
             pieces.append(template.format(part=decision.question.text.rstrip("?？") + "?"))
             continue
         units = with_continuations([u.evidence for u in decision.units], read_on, list_items, max_words)
-        units = [u for u in units if (u.metadata["doc_id"], u.start) not in used]
-        used |= {(u.metadata["doc_id"], u.start) for u in units}
+        units = [u for u in units if _where(u) not in used]
+        used |= {_where(u) for u in units}
         if not units:
             continue
         lead = yes_no_lead(decision.question, units[0]) if decision.question.answer_type == "yes_no" else ""
@@ -219,8 +224,8 @@ def _aside(question: Question, decision: Decision, used: set[tuple[str, int]], c
     """Other documents' units for an answer about one thing, each document's under its title."""
     by_document: dict[str, list[Evidence]] = {}
     for unit in decision.aside:
-        if (unit.evidence.metadata["doc_id"], unit.evidence.start) not in used:
-            used.add((unit.evidence.metadata["doc_id"], unit.evidence.start))
+        if _where(unit.evidence) not in used:
+            used.add(_where(unit.evidence))
             by_document.setdefault(unit.evidence.passage.title, []).append(unit.evidence)
     template = ALSO_ZH if question.language == "zh" else ALSO
     return [f"{template.format(title=_short(title))} {cite_units(units, citations)}"

@@ -262,20 +262,21 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     classes = visa_classes(text)
     focus = _terms(text)
     kind = kind or answer_type(text)
+    subjects = comparison_subjects(text) if kind == "comparison" else ()
     parts: tuple[Question, ...] = ()
     if split and kind != "comparison":
         pieces = split_parts(text)
         if len(pieces) > 1:
             parts = tuple(_part(piece, text) for piece in pieces)
     elif split:
-        subjects = comparison_subjects(text)
-        parts = tuple(_side(text, subject, subjects) for subject in subjects)
+        ordered = bool(order_subjects(text))
+        parts = tuple(_side(text, subject, subjects, ordered) for subject in subjects)
     return Question(
         text=text, language=language, answer_type=kind, focus=focus,
         attribute=_attribute(text, focus, classes) if kind in _NAMED_THING_TYPES else None, visa_classes=classes,
         document_numbers=document_numbers(text), identifiers=identifiers(text), named=named_things(text),
         parts=parts,
-        subjects=comparison_subjects(text) if kind == "comparison" else (),
+        subjects=subjects,
         aspects=comparison_aspects(text) if kind == "comparison" else (),
         counted=_counted(text),
         defined=defined_term(text) if kind == "definition" else "",
@@ -287,7 +288,7 @@ def _part(piece: str, whole: str) -> Question:
     return with_context(analyse(piece, split=False), whole)
 
 
-def _side(whole: str, subject: str, subjects: tuple[str, ...]) -> Question:
+def _side(whole: str, subject: str, subjects: tuple[str, ...], ordered: bool) -> Question:
     """One side of a comparison asked on its own (what it says about the subject, the others left out), so
     each side is retrieved and answered for itself; of two things set in order, the date of this one."""
     text, asked = whole, whole
@@ -295,7 +296,7 @@ def _side(whole: str, subject: str, subjects: tuple[str, ...]) -> Question:
         asked = without(asked, other)
         if other != subject:
             text = without(text, other)
-    if order_subjects(whole):
+    if ordered:
         # What the question says happened ("signed", "took effect") stays; "which ... first" goes.
         rest = ORDER_WORDS.sub(" ", asked)
         shown = f"{subject}的日期" if re.search(r"[\u4e00-\u9fff]", whole) else f"the date of the {subject}"
