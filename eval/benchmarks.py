@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: a free loopback port, stopping a server, and writing their figures to
-eval/results/."""
+"""What the benchmark scripts (and the tests that start servers) share: a free loopback port and stopping a
+server; and the benchmarks' writing of their figures to eval/results/."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 
 def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -23,11 +24,11 @@ def save(result: dict[str, Any], out: Path) -> None:
     print(json.dumps(result, indent=1))
 
 
-def stop(process: subprocess.Popen, timeout: float = 15) -> None:
-    """End a server the benchmark started: politely, then by force."""
+def stop(process: subprocess.Popen, grace: float = 15) -> None:
+    """End a server a benchmark or a test started: politely, then by force after `grace` seconds."""
     process.terminate()
     try:
-        process.wait(timeout=timeout)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 import time
@@ -14,6 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+# The tests start servers with the benchmarks' own helpers (re-exported here for the test modules).
+from eval.benchmarks import free_port as free_port
+from eval.benchmarks import stop as stop_process  # noqa: F401
 from kvisa.settings import PROJECT_ROOT, Settings
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -26,13 +28,6 @@ def corpus_text(doc_id: str) -> str:
 
     [path] = [p for p in CORPUS.iterdir() if p.stem == doc_id and p.suffix in (".md", ".txt")]
     return load_path(path, Settings(home=Path("/nonexistent"))).text
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str,
@@ -48,16 +43,6 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float, what: str
             pass
         assert time.monotonic() < deadline, f"{what} did not answer {url} within {timeout:g} s"
         time.sleep(0.3)
-
-
-def stop_process(process: subprocess.Popen, grace: float = 15) -> None:
-    """Terminate a server started by a fixture, killing it if it does not stop in time."""
-    process.terminate()
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextmanager
