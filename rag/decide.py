@@ -94,8 +94,10 @@ def _select(question: Question, eligible: list[ScoredUnit],
     single = question.answer_type != "comparison" and len(question.visa_classes) + len(question.named) < 2
     words = len(best.text.split())
     for unit in eligible[1:]:
-        if len(chosen) + len(aside) == tuning.max_units or unit.score < SECOND_UNIT_SHARE * best.score:
+        if len(chosen) + len(aside) == tuning.max_units:
             break
+        if unit.score < SECOND_UNIT_SHARE * best.score:  # units come in ranking order, not probability order
+            continue
         size = len(unit.text.split())
         if words + size > tuning.max_words:
             continue

@@ -123,18 +123,35 @@ class Logistic:
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """A linear order over one question's units: weights over named features (no bias, no probability)."""
+
+    weights: dict[str, float]
+
+    def key(self, features: dict[str, float]) -> float:
+        return sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+
+
+@dataclass(frozen=True)
 class Scorer:
     """The fitted part of answering, from the gold `train` split (eval/train_scorer.py):
-    `units` ranks evidence units, `answerability` says how likely the best of them answers the question,
-    and `threshold` is the answerability below which kvisa refuses."""
+    `units` says how likely a unit holds the answer, `ranking` orders one question's units (fitted to put a
+    unit holding the answer first, which a probability fitted over all questions at once does less well),
+    `answerability` says how likely the first of them answers the question, and `threshold` is the
+    answerability below which kvisa refuses."""
 
     units: Logistic
     answerability: Logistic
     threshold: float
     info: dict = field(default_factory=dict, hash=False, compare=False)
+    ranking: Ranking | None = None
 
     def probability(self, features: dict[str, float]) -> float:
         return self.units.probability(features)
+
+    def order(self, features: dict[str, float]) -> float:
+        """The sort key among one question's units: the ranking when fitted, else the probability."""
+        return self.ranking.key(features) if self.ranking else self.units.probability(features)
 
     @classmethod
     def load(cls, path: Path) -> Scorer:
@@ -144,9 +161,10 @@ class Scorer:
 @lru_cache(maxsize=4)
 def _load_scorer(path: str) -> Scorer:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    ranking = Ranking(dict(data["ranking"]["weights"])) if "ranking" in data else None
     return Scorer(Logistic(dict(data["units"]["weights"]), float(data["units"]["bias"])),
                   Logistic(dict(data["answerability"]["weights"]), float(data["answerability"]["bias"])),
-                  float(data["threshold"]), data)
+                  float(data["threshold"]), data, ranking)
 
 
 def introduces(text: str) -> bool:
@@ -360,9 +378,9 @@ def score_units(question: Question, units: list[Evidence], query_vector: np.ndar
     described = [features_of(question, complete(evidence) if complete else evidence, query_vector, weights, top_k)
                  for evidence in units]
     _add_relative([features for features, _ in described])
-    scored = [ScoredUnit(evidence, features, scorer.probability(features), classes)
-              for evidence, (features, classes) in zip(units, described, strict=True)]
-    return sorted(scored, key=lambda s: s.score, reverse=True)
+    ranked = sorted(zip(units, described, strict=True), key=lambda pair: scorer.order(pair[1][0]), reverse=True)
+    return [ScoredUnit(evidence, features, scorer.probability(features), classes)
+            for evidence, (features, classes) in ranked]
 
 
 def answerability_features(best: float) -> dict[str, float]:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from eval.gold import GoldItem
-from eval.train_scorer import choose_threshold
+from eval.train_scorer import choose_threshold, ranking_model, top_one
 from kvisa.settings import Settings
 from rag.score import ANSWERABILITY_FEATURES, FEATURES, Scorer
 
@@ -40,3 +40,30 @@ def test_the_threshold_balances_answering_and_refusing_unless_a_precision_is_ask
     strict, precise = choose_threshold(rows, confidence, target=1.0)
     assert threshold < strict <= 0.8  # the lowest threshold at which every answer given is right
     assert precise["chosen"]["selective_precision"] == 1.0
+
+
+def test_the_ranking_puts_each_questions_right_unit_first() -> None:
+    # Each question's right unit is the one most similar *within its question*; the similarity level of
+    # the questions differs, which the ranking, fitted question by question, does not mind.
+    rng = np.random.default_rng(0)
+    rows = []
+    for n in range(100):
+        level = rng.uniform(0.0, 0.5)
+        similarity = level + rng.uniform(0.0, 0.3, size=6)
+        right = int(np.argmax(similarity))
+        X = np.zeros((6, len(FEATURES)))
+        X[:, FEATURES.index("similarity")] = similarity
+        X[:, FEATURES.index("coverage")] = rng.uniform(0.0, 1.0, size=6)  # noise
+        y = np.zeros(6, dtype=int)
+        y[right] = 1
+        rows.append((_item(True, n), X, y))
+    assert top_one(rows, lambda r: ranking_model(r).key) >= 0.95
+    weights = ranking_model(rows).weights
+    assert weights["similarity"] > 10 * abs(weights["coverage"])
+
+
+def test_the_shipped_artifact_ranks_with_the_codes_features() -> None:
+    data = json.loads(Settings().answering.scorer_path.read_text(encoding="utf-8"))
+    assert data["ranking"]["features"] == list(FEATURES)
+    top = data["cross_validation"]["top_one"]
+    assert top["by_ranking"] >= top["by_probability"]  # the reason the ranking is there

@@ -55,3 +55,14 @@ def test_an_answer_about_two_things_may_quote_two_documents() -> None:
     h1b = _scored("h1b-guide", "An H-1B worker needs an employer to file a petition.", 0.85, coverage=0.4)
     decision = _answer("Does the K visa or the H-1B visa need an employer?", [k_visa, h1b])
     assert [u.text for u in decision.units] == [k_visa.text, h1b.text] and not decision.aside
+
+
+def test_units_in_ranking_order_still_keep_only_those_scoring_near_the_first() -> None:
+    # A fitted ranking may put a unit with a lower probability first; a later unit that scores well against
+    # it still joins the answer, one far below it does not.
+    first = _scored("uk-guide", "Care workers can no longer bring dependants.", 0.6, coverage=1.0)
+    weak = _scored("uk-guide", "Dependants are explained below.", 0.1, coverage=0.2, start=50)
+    strong = _scored("uk-guide", "A worker's partner and children can apply as dependants.", 0.7, coverage=0.6,
+                     start=90)
+    decision = _answer("Can care workers bring dependants?", [first, weak, strong])
+    assert [u.text for u in decision.units] == [first.text, strong.text]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from rag.question import analyse
 from rag.retrieve import Evidence
-from rag.score import classes_of, defines, has_shape
+from rag.score import Logistic, Ranking, Scorer, classes_of, defines, has_shape, score_units
 from rag.terms import says_absent
 from rag.types import Passage
 
@@ -74,3 +76,23 @@ def test_a_sentence_is_about_the_class_its_paragraph_named_before_it_not_after()
     # A class first named by the sentence after does not make the permit's validity a fact about that class.
     assert classes_of(_sentence("The work permit is valid for the length of the contract, at most five years.")) \
         == frozenset()
+
+
+def _unit(text: str, start: int) -> Evidence:
+    passage = Passage(f"guide#{start}", "guide", text, 1.0, title="guide", start=start, end=start + len(text))
+    metadata = {"doc_id": "guide", "start": start, "end": start + len(text), "kind": "sentence"}
+    return Evidence(f"guide:{start}", text, metadata, passage, rank=0, terms=frozenset(text.lower().split()),
+                    vector=np.ones(2) / np.sqrt(2))
+
+
+def test_a_fitted_ranking_orders_the_units_and_the_probability_stays_the_units_own() -> None:
+    question = analyse("How much is the parking permit fee?")
+    units = [_unit("The permit fee is 45 euros a year.", 0), _unit("Permits are issued by the town hall.", 40)]
+    by_probability = Scorer(Logistic({"typed": 2.0}, -1.0), Logistic({"best": 1.0}, 0.0), 0.5)
+    ranked = score_units(question, units, np.ones(2) / np.sqrt(2), lambda form: 1.0, by_probability, top_k=5)
+    assert [u.text for u in ranked] == [units[0].text, units[1].text]
+    # A ranking that (perversely) prefers untyped units reorders them, and each keeps its own probability.
+    reversed_ = Scorer(by_probability.units, by_probability.answerability, 0.5, ranking=Ranking({"typed": -1.0}))
+    reranked = score_units(question, units, np.ones(2) / np.sqrt(2), lambda form: 1.0, reversed_, top_k=5)
+    assert [u.text for u in reranked] == [units[1].text, units[0].text]
+    assert [u.score for u in reranked] == [ranked[1].score, ranked[0].score] and ranked[0].score > ranked[1].score
