@@ -103,8 +103,9 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
     """Complete units that only introduce their answer: "...two groups:" takes its list items, and a very
     short sentence takes the next one of its paragraph."""
     out: list[Evidence] = []
-    words = sum(_words(u.text) for u in units)
+    words = 0
     for unit in units:
+        words += _words(unit.text)
         out.append(unit)
         if introduces(unit.text):
             # The first sentence of each item: a list stays a list, not every item's explanation.

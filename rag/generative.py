@@ -135,14 +135,15 @@ def generate_answer(assistant: Parts, question: str, history: list[Turn], backen
     verified = verify("".join(pieces), shown, assistant.embedder)
     timings["verify"], clock = _lap(clock)
     answer = build_answer(question, verified, shown, backend)
-    if answer is None:
+    if answer is None:  # its retrieved passages are its own: those ranked, then any it cites from the unit index
         answer = assistant.extractive.answer(question, query, top_k=top_k, filters=filters)
         why = (f"nothing in the {backend} answer was supported by the passages it cites" if shown
                else "no passage was retrieved to prompt the model with")
         answer.notes = [*answer.notes, *verified.notes, f"{why}, so this is the extractive answer"]
         timings["extractive"], clock = _lap(clock)
         timings.update({k: v for k, v in answer.timings.items() if k not in timings})
-    answer.retrieved = passages
+    else:
+        answer.retrieved = passages
     answer.timings = {**answer.timings, **timings, "total": (time.perf_counter() - started) * 1000}
     yield answer
 

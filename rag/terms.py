@@ -116,6 +116,18 @@ def same_stem(a: str, b: str) -> bool:
     return common >= max(4, 0.75 * min(len(a), len(b)))
 
 
+# A number written with a multiplier is the same number: "$100k", "100,000", "10万" and "0.1 million" meet.
+_MULTIPLIED = re.compile(r"(\d+(?:\.\d+)?)(?:\s*(万|亿)|\s+(thousand|million|billion)\b|(k)\b)")
+_DIGIT_GROUPS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_MULTIPLIERS = {"万": 10**4, "亿": 10**8, "thousand": 10**3, "million": 10**6, "billion": 10**9, "k": 10**3}
+
+
+def _multiplied(match: re.Match[str]) -> str:
+    number, word = match.group(1), next(g for g in match.groups()[1:] if g)
+    value = round(float(number) * _MULTIPLIERS[word], 6)
+    return str(int(value)) if value == int(value) else match.group(0)
+
+
 def _normalise_word(word: str) -> list[str]:
     """Lower-case word forms: digits keep their punctuation inside ("5,189" -> "5189", "212(f)")."""
     word = word.strip(".,'()")
@@ -136,7 +148,7 @@ def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
     Documents use jieba's search mode (words and their sub-words, for recall); `precise` cuts each
     Chinese run once, so a question's terms are not counted twice.
     """
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _MULTIPLIED.sub(_multiplied, _DIGIT_GROUPS.sub("", unicodedata.normalize("NFKC", text).lower()))
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         piece = match.group(0)

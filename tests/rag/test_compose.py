@@ -34,3 +34,10 @@ def test_units_without_an_introduction_keep_their_rank_order() -> None:
     hours = _unit("Opening hours are nine to five.")
     units = with_continuations([hours, ITEMS[2]], _read_on, list_items=8, max_words=60)
     assert [u.text for u in units] == [hours.text, ITEMS[2].text]  # the best first, though it comes later
+
+
+def test_the_best_units_list_is_not_cut_short_by_the_units_after_it() -> None:
+    # 4 words of introduction and 10 of items fit in 15; the 6-word unit ranked after it comes after them.
+    hours = _unit("Opening hours are nine to five.")
+    units = with_continuations([INTRO, hours], _read_on, list_items=8, max_words=15)
+    assert [u.text for u in units] == [INTRO.text, *(u.text for u in ITEMS), hours.text]

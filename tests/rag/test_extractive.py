@@ -18,9 +18,13 @@ GOLD = {item["id"]: item for item in map(json.loads, GOLD_DEV.read_text(encoding
 # The answerer before issue 11 was tuned on these dev items; the fitted one (train split only) misses two of
 # them. Strict xfails keep them in view; the regression gate on the test split is what measures quality.
 _REGRESSED = pytest.mark.xfail(strict=True, reason="issue 11: missed since the answerer is fitted on train only")
-ANSWERABLE = ["dev-002", "dev-004", "dev-010",
+# The refit of stop 19, on a train split grown by the three new documents' items, raised the threshold 0.542 ->
+# 0.573: two dev items with the right passage first now fall just under it (confidence 0.57 and 0.52).
+_UNDER_THRESHOLD = pytest.mark.xfail(strict=True, reason="issue 11: refused since the refit of stop 19 raised the "
+                                                          "threshold; the closest passage shown is the right one")
+ANSWERABLE = ["dev-002", pytest.param("dev-004", marks=_UNDER_THRESHOLD), "dev-010",
               "dev-011",  # yes/no: missed until the refit of 2026-11-30
-              "dev-016",  # the right date ranks first: missed until the refit of stop 18 (threshold 0.545 -> 0.542)
+              pytest.param("dev-016", marks=_UNDER_THRESHOLD),
               pytest.param("dev-020", marks=_REGRESSED),  # list items shown by their labels: "DOD", not its expansion
               "dev-022", "dev-023", "dev-025", "dev-030", "dev-038",
               pytest.param("dev-039", marks=_REGRESSED)]  # cross-document date question refused

@@ -273,6 +273,9 @@ def test_fallback_mechanics_with_a_fake_llm_planted_text_return_the_extractive_a
     assert len(pieces) > 1 and "".join(pieces) == planted
     expected = assistant.extractive.answer(FEE_QUESTION, FEE_QUESTION, top_k=3, filters=None)
     assert answer.backend == "extractive" and answer.text == expected.text
+    # Its retrieved passages are the extractive answer's own, which list every passage it cites.
+    assert [p.chunk_id for p in answer.retrieved] == [p.chunk_id for p in expected.retrieved]
+    assert {c.doc_id for c in answer.citations} <= {p.doc_id for p in answer.retrieved}
     assert "100,000" in answer.text
     assert any("extractive answer" in note for note in answer.notes)
     assert any(K_VISA_SENTENCE in note for note in answer.notes)
