@@ -54,11 +54,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\b(?:in|at|from|to|inside|outside)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:country|countries|abroad|"
                         r"overseas|domestic|embass(?:y|ies)|consulates?|online|office|branch|desk|counter|website)\b"
                         r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆"),
-    "reason": re.compile(r"\b(?:because|since|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
+    "reason": re.compile(r"\b(?:because|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
                          r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
                          r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"
-                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?)\b"
-                         r"|为了|旨在|因为|由于|目的|以便|以|为"),
+                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e))\b"
+                         r"|为了|旨在|因为|由于|目的|以便"),
     "definition": re.compile(r"\b(?:means?|meaning|refers? to|is defined|defined as|definition|is an?|are|i\.e\.|"
                              r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是"),
     "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"

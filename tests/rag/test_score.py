@@ -54,6 +54,12 @@ def test_a_heading_like_missing_says_absent() -> None:
     ("duration", "外国人应当在入境后30日内申请居留许可。", True),
     ("duration", "审批部门在受理后10个工作日内作出决定。", True),
     ("duration", "自2017年4月1日起施行。", False),  # a date, not a duration
+    ("reason", "The fee rose because the scheme costs more to run.", True),
+    ("reason", "The ministry introduced the pass in order to attract researchers.", True),
+    ("reason", "The fee has been 40 euros since April 2023.", False),  # "since" of time
+    ("reason", "The ministry says the fee is 40 euros.", False),  # a source named, no reason given
+    ("reason", "签证以年为单位计算。", False),
+    ("reason", "推出该计划，是为了吸引高端人才。", True),
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
