@@ -80,7 +80,7 @@ ANSWERABILITY_FEATURES = ("best",)
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",
-            "context_gap", "specific", "zh_characters")
+            "context_gap", "specific", "zh_characters", "label")
 # Features that place a unit among the other candidates for the same question (0 for the best of them).
 _RELATIVE = {"similarity_gap": "similarity", "coverage_gap": "coverage", "context_gap": "context_coverage"}
 
@@ -328,9 +328,22 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "absent": float(question.answer_type != "yes_no" and says_absent(evidence.text)),
         "lead_in": float(introduces(evidence.text)),
         "specific": float(typed and (question.answer_type != "date" or bool(_DAY.search(evidence.text)))),
+        "label": label_names_focus(question, evidence.text),
         # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
         "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
     }, classes
+
+
+_LABEL = re.compile(r"^\s*([^:：.。;；]{1,40}?)\s*[:：]\s*\S")
+
+
+def label_names_focus(question: Question, text: str) -> float:
+    """1 when the unit is a labelled value ("Effective date: ...") whose label names a focus term."""
+    match = _LABEL.match(text)
+    if not match or len(match.group(1).split()) > 5:
+        return 0.0
+    words = frozenset(tokenize(match.group(1)))
+    return float(any(covers(t.forms, words) for t in question.focus))
 
 
 def _names_around(evidence: Evidence) -> frozenset[str]:

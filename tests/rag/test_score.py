@@ -7,7 +7,16 @@ import pytest
 
 from rag.question import analyse
 from rag.retrieve import Evidence
-from rag.score import Logistic, Ranking, Scorer, classes_of, defines, has_shape, score_units
+from rag.score import (
+    Logistic,
+    Ranking,
+    Scorer,
+    classes_of,
+    defines,
+    has_shape,
+    label_names_focus,
+    score_units,
+)
 from rag.terms import says_absent
 from rag.types import Passage
 
@@ -102,3 +111,14 @@ def test_a_fitted_ranking_orders_the_units_and_the_probability_stays_the_units_o
     reranked = score_units(question, units, np.ones(2) / np.sqrt(2), lambda form: 1.0, reversed_, top_k=5)
     assert [u.text for u in reranked] == [units[1].text, units[0].text]
     assert [u.score for u in reranked] == [ranked[1].score, ranked[0].score] and ranked[0].score > ranked[1].score
+
+
+@pytest.mark.parametrize(("question", "text", "named"), [
+    ("When does the parking rule take effect?", "Effective date: 1 March 2026.", True),
+    ("What is the permit's reference number?", "Reference number: PK-2291", True),
+    ("When does the parking rule take effect?", "Fees: 45 euros a year.", False),  # a label, not the asked one
+    ("When does the parking rule take effect?", "The rule takes effect on 1 March 2026.", False),  # no label
+    ("What is the fee?", "The council, after a long debate about the town centre and its traffic: 45 euros.", False),
+])
+def test_a_labelled_value_whose_label_names_what_is_asked(question: str, text: str, named: bool) -> None:
+    assert label_names_focus(analyse(question), text) == float(named)
