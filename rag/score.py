@@ -54,11 +54,11 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\b(?:in|at|from|to|inside|outside)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:country|countries|abroad|"
                         r"overseas|domestic|embass(?:y|ies)|consulates?|online|office|branch|desk|counter|website)\b"
                         r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆"),
-    "reason": re.compile(r"\b(?:because|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
+    "reason": re.compile(r"\b(?:because|since|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
                          r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
                          r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"
-                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e))\b"
-                         r"|为了|旨在|因为|由于|目的|以便"),
+                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?)\b"
+                         r"|为了|旨在|因为|由于|目的|以便|以|为"),
     "definition": re.compile(r"\b(?:means?|meaning|refers? to|is defined|defined as|definition|is an?|are|i\.e\.|"
                              r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是"),
     "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"
@@ -80,7 +80,7 @@ ANSWERABILITY_FEATURES = ("best",)
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",
-            "context_gap", "specific", "zh_characters", "label")
+            "context_gap", "specific", "zh_characters")
 # Features that place a unit among the other candidates for the same question (0 for the best of them).
 _RELATIVE = {"similarity_gap": "similarity", "coverage_gap": "coverage", "context_gap": "context_coverage"}
 
@@ -328,22 +328,9 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "absent": float(question.answer_type != "yes_no" and says_absent(evidence.text)),
         "lead_in": float(introduces(evidence.text)),
         "specific": float(typed and (question.answer_type != "date" or bool(_DAY.search(evidence.text)))),
-        "label": label_names_focus(question, evidence.text),
         # Chinese paraphrases share characters more often than whole words ("施行" / "开始施行", "签证" / "签").
         "zh_characters": _character_pairs(question, f"{evidence.metadata.get('section', '')} {evidence.text}"),
     }, classes
-
-
-_LABEL = re.compile(r"^\s*([^:：.。;；]{1,40}?)\s*[:：]\s*\S")
-
-
-def label_names_focus(question: Question, text: str) -> float:
-    """1 when the unit is a labelled value ("Effective date: ...") whose label names a focus term."""
-    match = _LABEL.match(text)
-    if not match or len(match.group(1).split()) > 5:
-        return 0.0
-    words = frozenset(tokenize(match.group(1)))
-    return float(any(covers(t.forms, words) for t in question.focus))
 
 
 def _names_around(evidence: Evidence) -> frozenset[str]:
