@@ -14,6 +14,7 @@ from ingest.pipeline import Indexer, ingest_sources
 from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
 from tests.ingest.chroma_client import forget_client
+from tests.ingest.test_cli_ingest import run_kvisa
 from tests.ingest.test_crash import (
     SimulatedCrash,
     _crash,
@@ -150,3 +151,24 @@ def test_an_index_written_before_intents_is_swept_in_full_once(home: Path, tmp_p
     Reads(monkeypatch)
     forget_client(home)
     Indexer(Settings(home=home), progress=False)  # marked: no full read again
+
+
+def test_kvisa_docs_sweep_deletes_remains_no_intent_leads_to(home: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    note = tmp_path / "note-09.md"
+    note.write_text(policy_note(9, revision=1), encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(Manifest, "record", _crash)
+        with pytest.raises(SimulatedCrash):
+            ingest_sources([str(note)], Settings(home=home), progress=False)
+    forget_client(home)
+    both = items_of(home, "note-09")  # the recorded version and the new one, stored but not listed
+    manifest = manifest_of(home)
+    manifest.settle(manifest.intents()[1])  # as a kvisa without intents would have left it: nothing pending
+    ingest_in_process(home)
+    assert items_of(home, "note-09") == both  # an ingest's start has no intent leading it there
+    result = run_kvisa(home, "docs", "sweep")
+    assert result.returncode == 0, result.stderr
+    assert_index_matches_manifest(home)
+    assert result.stdout.strip() == f"swept {both - items_of(home, 'note-09')} chunks and units"
+    assert 0 < items_of(home, "note-09") < both
