@@ -3,10 +3,11 @@
 Usage: .venv/bin/python eval/stress_kills.py [--trials 100] [--server] [--seed 0] [--out eval/results/...]
 
 Each trial runs one `kvisa` command in a subprocess that SIGKILLs itself at a random failpoint
-(ingest/failpoints.py: after a document's units, after its chunks, after its manifest entry, after a
-removal is recorded) or, when the random count is past the command's work, completes. Then a fresh run
-must complete, and: no chunk id is stored twice; every manifest document has exactly its chunks, all of
-its current version, with their units; nothing else is stored; the lexical index holds the same chunks.
+(ingest/failpoints.py: after a write's intent, after a document's units, after its chunks, after its
+manifest entry, after a removal is recorded, after the old version is deleted) or, when the random count
+is past the command's work, completes. Then a fresh run must complete, and: no chunk id is stored twice;
+every manifest document has exactly its chunks, all of its current version, with their units; nothing
+else is stored; the lexical index holds the same chunks.
 With --server the index lives in a `chroma run` server started for the run.
 """
 
@@ -29,8 +30,8 @@ from ingest.store import open_store
 from kvisa.settings import PROJECT_ROOT, Settings
 from rag.retrieve import LexicalIndex
 
-POINTS = {"ingest": ("units", "stored", "recorded"), "add": ("units", "stored", "recorded"),
-          "remove": ("forgotten",)}
+POINTS = {"ingest": ("claimed", "units", "stored", "recorded", "deleted"),
+          "add": ("claimed", "units", "stored", "recorded", "deleted"), "remove": ("claimed", "forgotten", "deleted")}
 N_DOCS = 12
 
 

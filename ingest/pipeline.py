@@ -16,9 +16,10 @@ from ingest.embedding import get_embedder
 from ingest.failpoints import failpoint
 from ingest.guard import flag_instructions
 from ingest.loaders import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES, load_bytes, load_path, load_url
-from ingest.manifest import ManifestEntry, ManifestStore, open_manifest
+from ingest.manifest import ManifestEntry, open_manifest
 from ingest.query_encoder import build_onnx
-from ingest.store import ChunkStore, open_store
+from ingest.store import open_store
+from ingest.sweep import full_sweep, reconcile
 from kvisa.settings import Settings
 
 
@@ -60,32 +61,6 @@ def load_source(source: str, settings: Settings) -> Document:
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", source):  # ftp://, file://, javascript: ... are not fetched
         raise IngestError(f"{source}: not an http(s) URL")
     return load_path(Path(source), settings)
-
-
-def reconcile(store: ChunkStore, manifest: ManifestStore) -> int:
-    """Delete what interrupted runs left behind: chunks and units of a version of a document that neither
-    the manifest nor a live claim (another process writing that version now, ingest/shared_manifest.py)
-    vouches for.
-
-    The reads go units, chunks, claims, manifest, because other processes may write meanwhile: a version
-    seen stored was claimed before it was stored, so if its claim is gone when claims are read, it was
-    recorded (or superseded) before the manifest is read.
-    """
-    # Only items whose hash no current version has can be stale: the store filters on that, so a sweep reads
-    # a handful of rows, not every chunk (items of a stale version sharing a live version's hash stay; harmless).
-    hashes = {e.content_hash for e in manifest.reload().values()}
-    units = store.unit_hashes(hashes)
-    chunks = store.chunk_hashes(hashes)
-    claimed = manifest.claimed()
-    vouched = {(e.doc_id, e.content_hash) for e in manifest.reload().values()} | claimed
-    stale = [cid for cid, key in chunks.items() if key not in vouched]
-    if stale:
-        store.delete_chunks(stale)
-    orphans = [uid for uid, key in units.items() if key not in vouched]
-    if orphans:
-        store.delete_units(orphans)
-    manifest.drop_dead_claims()
-    return len(stale) + len(orphans)
 
 
 # Bump when chunking or stored metadata change, so existing indexes are rebuilt on the next ingest.
@@ -148,14 +123,16 @@ class Indexer:
         return chunk_out, unit_out
 
     def _replace(self, doc: Document, chunks: list[Chunk], cv: np.ndarray, uv: np.ndarray, flagged: int) -> None:
-        """New chunks, then the manifest, then deleting the old chunks.
+        """An intent, new chunks, the manifest, deleting the old chunks, then settling the intent.
 
         A crash before the manifest is saved leaves the old version (reconcile sweeps the new chunks);
-        a crash after it leaves the new one (reconcile sweeps the old chunks). Deleting the old chunks
-        before saving would leave, after reconcile, a document with no chunks at all. Only the version
-        the manifest held is deleted: another version stored meanwhile belongs to another process's write.
+        a crash after it leaves the new one (reconcile sweeps the old chunks): the pending intent tells the
+        next start which document to look at. Deleting the old chunks before saving would leave, after
+        reconcile, a document with no chunks at all. Only the version the manifest held is deleted: another
+        version stored meanwhile belongs to another process's write.
         """
         with self.manifest.claim(doc.doc_id, doc.content_hash):
+            failpoint("claimed")
             previous = self.manifest.fresh_entry(doc.doc_id)
             self.store.add_document(doc, chunks, cv, uv)
             failpoint("stored")
@@ -163,6 +140,7 @@ class Indexer:
             failpoint("recorded")
             if previous is not None and previous.content_hash != doc.content_hash:
                 self.store.delete_chunks(self.store.chunk_ids_of(doc.doc_id, previous.content_hash))
+            failpoint("deleted")
 
     def _record(self, doc: Document, n_chunks: int, flagged: int) -> None:
         self.manifest.record(ManifestEntry(
@@ -176,9 +154,12 @@ class Indexer:
         entry = self.manifest.fresh_entry(doc_id)
         if entry is None:
             return False
-        self.manifest.forget(doc_id)  # forget first: leftover chunks are then swept by reconcile
-        failpoint("forgotten")
-        self.store.delete_chunks(self.store.chunk_ids_of(doc_id, entry.content_hash))
+        with self.manifest.claim(doc_id, ""):  # no version: the intent vouches for nothing of the document
+            failpoint("claimed")
+            self.manifest.forget(doc_id)  # forget first: leftover chunks are then swept by reconcile
+            failpoint("forgotten")
+            self.store.delete_chunks(self.store.chunk_ids_of(doc_id, entry.content_hash))
+            failpoint("deleted")
         return True
 
 
@@ -233,6 +214,16 @@ def ingest_upload(data: bytes, file_name: str, settings: Settings) -> IngestRepo
 def remove_document(doc_id: str, settings: Settings) -> None:
     if not Indexer(settings, progress=False).remove(doc_id):
         raise IngestError(f"no document with id {doc_id!r}; see 'kvisa docs list'")
+
+
+def sweep_index(settings: Settings) -> int:
+    """Sweep the whole index, not only where intents point (`kvisa docs sweep`); the number of items deleted.
+
+    For an index that a kvisa without intents also wrote to after this one marked it (on a shared server):
+    what such a process left when it was killed has no intent to lead a sweep to it.
+    """
+    indexer = Indexer(settings, progress=False)
+    return full_sweep(indexer.store, indexer.manifest)
 
 
 def list_documents(settings: Settings) -> list[ManifestEntry]:

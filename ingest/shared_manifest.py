@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ingest.documents import IngestError
-from ingest.manifest import Key, Manifest, ManifestEntry
+from ingest.manifest import Intent, Key, Manifest, ManifestEntry
 from ingest.store import _ServerCollection, guarded
 from kvisa.settings import Settings
 
 # A claim outlives a writer that died on another host for this long; a dead writer on this host is seen at once.
 LEASE_S = 900.0
+_TRACKED = "mark:intents"  # present once the server's index was swept in full by a kvisa that tracks intents
 _VECTOR = [[1.0]]  # Chroma stores a vector with every record; these records are never searched by one
 
 
@@ -34,8 +35,9 @@ class ServerManifest:
     before its log record, so a reader that sees generation G also sees every record of G.
 
     Sweeps: a writer claims (doc_id, content_hash) before storing a version's units and chunks, and drops the
-    claim once that version is recorded and its predecessor deleted. A sweep deletes only chunks and units that
-    neither the manifest nor a live claim vouches for, so it never deletes another process's write in flight.
+    claim once that version is recorded and its predecessor deleted (a removal claims the document too). A sweep
+    visits only the documents of dead claims and deletes only chunks and units that neither the manifest nor a
+    live claim vouches for, so it never deletes another process's write in flight (ingest/sweep.py).
     """
 
     def __init__(self, client: Any, settings: Settings) -> None:
@@ -125,31 +127,43 @@ class ServerManifest:
 
     @contextmanager
     def claim(self, doc_id: str, content_hash: str) -> Iterator[None]:
-        """Hold (doc_id, content_hash) against other processes' sweeps while this version is written."""
+        """Hold (doc_id, content_hash) against other processes' sweeps while this version is written.
+
+        The claim is also the write's intent: it is dropped only once the write finished. A writer that dies or
+        fails leaves it, and the first sweep after the claim is dead deletes what that write left of the document.
+        """
         claim_id = f"claim:{uuid.uuid4().hex}"
         meta = {"kind": "claim", "doc_id": doc_id, "content_hash": content_hash, "host": self._host,
                 "pid": os.getpid(), "expires": time.time() + LEASE_S}
         self.records.upsert(ids=[claim_id], documents=[""], metadatas=[meta], embeddings=_VECTOR)
-        try:
-            yield
-        finally:
-            # If the server is away, the claim ends with this process, or at its lease.
-            with suppress(IngestError):
-                self.records.delete(ids=[claim_id])
+        yield
+        # The write is done: if the server went away just now, the claim ends with this process, or at its lease,
+        # and a sweep then finds the document as the manifest lists it.
+        with suppress(IngestError):
+            self.settle([(claim_id, doc_id)])
 
-    def _claims(self) -> list[tuple[str, dict[str, Any]]]:
+    def intents(self) -> tuple[set[Key], list[Intent]]:
+        """From one read of the claims: (the versions live writers hold, the dead writers' claims to sweep)."""
         got = self.records.get(where={"kind": "claim"}, include=["metadatas"])
-        return list(zip(got["ids"], got["metadatas"], strict=True))
+        now, live, dead = time.time(), set(), []
+        for claim_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            if self._alive(meta, now):
+                live.add((meta["doc_id"], meta["content_hash"]))
+            else:
+                dead.append((claim_id, meta["doc_id"]))
+        return live, dead
 
-    def claimed(self) -> set[Key]:
-        now = time.time()
-        return {(m["doc_id"], m["content_hash"]) for _, m in self._claims() if self._alive(m, now)}
+    def settle(self, intents: list[Intent]) -> None:
+        if intents:
+            self.records.delete(ids=[claim_id for claim_id, _ in intents])
 
-    def drop_dead_claims(self) -> None:
-        now = time.time()
-        dead = [i for i, m in self._claims() if not self._alive(m, now)]
-        if dead:
-            self.records.delete(ids=dead)
+    def tracks_intents(self) -> bool:
+        """True once a full sweep ran here with every writer leaving claims until finished (older kvisa
+        versions dropped a claim when its write failed and removed documents without one)."""
+        return bool(self.records.get(ids=[_TRACKED], include=[])["ids"])
+
+    def mark_tracked(self) -> None:
+        self.records.upsert(ids=[_TRACKED], documents=[""], metadatas=[{"kind": "mark"}], embeddings=_VECTOR)
 
     def _alive(self, meta: dict[str, Any], now: float) -> bool:
         if float(meta["expires"]) < now:

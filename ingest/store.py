@@ -109,6 +109,17 @@ class ChunkStore:
         """unit_id -> (doc_id, content_hash) for every stored unit (or only those outside `except_hashes`)."""
         return _hashes(self.units, except_hashes)
 
+    def versions_of(self, doc_ids: list[str]) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+        """(chunk_id -> (doc_id, content_hash), unit_id -> the same) of every stored version of these documents:
+        reads their items alone, however large the store."""
+        chunks: dict[str, tuple[str, str]] = {}
+        units: dict[str, tuple[str, str]] = {}
+        for a in range(0, len(doc_ids), _BATCH):
+            where = {"doc_id": {"$in": doc_ids[a : a + _BATCH]}}
+            chunks.update(_keys(get_all(self.chunks, ["metadatas"], where)))
+            units.update(_keys(get_all(self.units, ["metadatas"], where)))
+        return chunks, units
+
     def chunk_ids_of(self, doc_id: str, content_hash: str) -> list[str]:
         """The chunks of one version of one document."""
         where = {"$and": [{"doc_id": doc_id}, {"content_hash": content_hash}]}
@@ -223,7 +234,10 @@ def _hashes(collection: Any, except_hashes: set[str] | None) -> dict[str, tuple[
     where = None
     if except_hashes and len(except_hashes) <= _MAX_HASH_FILTER:
         where = {"content_hash": {"$nin": sorted(except_hashes)}}
-    got = get_all(collection, ["metadatas"], where)
+    return _keys(get_all(collection, ["metadatas"], where))
+
+
+def _keys(got: dict[str, list[Any]]) -> dict[str, tuple[str, str]]:
     return {i: (m["doc_id"], m["content_hash"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
 

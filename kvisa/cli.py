@@ -17,7 +17,7 @@ from rag.types import Answer, ComparisonTable, TableCell
 
 app = typer.Typer(help="kvisa: cited answers about China's K visa and US H-1B policy.", no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]}, pretty_exceptions_enable=False)
-docs_app = typer.Typer(help="List or remove ingested documents.", no_args_is_help=True)
+docs_app = typer.Typer(help="List, remove or sweep ingested documents.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 gold_app = typer.Typer(help="Make gold Q&A items.", no_args_is_help=True)
 app.add_typer(gold_app, name="gold")
@@ -118,6 +118,20 @@ def docs_list(as_json: bool = typer.Option(False, "--json", help="Print a JSON l
     for e in entries:
         flagged = f", {e.flagged} flagged (addressed to an assistant; never used)" if e.flagged else ""
         typer.echo(f"{e.doc_id}  [{e.language}, {e.chunks} chunks{flagged}]  {e.title}\n    {e.source}")
+
+
+@docs_app.command("sweep")
+def docs_sweep() -> None:
+    """Delete every stored chunk and unit the manifest does not list (reads the whole index; every ingest
+    already sweeps what interrupted writes left).  Example: kvisa docs sweep"""
+    from ingest.pipeline import sweep_index
+
+    try:
+        removed = sweep_index(_settings())
+    except IngestError as exc:
+        fail(str(exc))
+        return
+    typer.echo(f"swept {removed} chunks and units")
 
 
 @docs_app.command("remove")

@@ -40,11 +40,14 @@ def run_kvisa(home: Path, *args: str, cwd: Path | None = None, **env: str) -> su
                           text=True, timeout=300)
 
 
-def index_state(home: Path) -> tuple[int, int, bytes]:
-    """(chunks, evidence units, manifest bytes): everything that must not move on bad input."""
+def index_state(home: Path) -> tuple[int, int, bytes, bytes]:
+    """(chunks, evidence units, manifest bytes, its journal's bytes): everything that must not move on bad input."""
     forget_client(home)  # always read what the subprocess left on disk
     store = open_store(Settings(home=home))
-    state = (store.chunks.count(), store.units.count(), Settings(home=home).manifest_path.read_bytes())
+    path = Settings(home=home).manifest_path
+    journal = path.with_suffix(".journal")
+    state = (store.chunks.count(), store.units.count(), path.read_bytes(),
+             journal.read_bytes() if journal.exists() else b"")
     forget_client(home)
     return state
 

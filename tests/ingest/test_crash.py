@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -53,18 +53,15 @@ def ingest_in_process(home: Path, *sources: str) -> None:
 
 
 def manifest_docs(home: Path) -> dict[str, dict]:
-    try:
-        data = json.loads(Settings(home=home).manifest_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return {d["doc_id"]: d for d in data["documents"]}
+    """The documents the manifest lists: its file and the journal after it."""
+    return {doc_id: asdict(e) for doc_id, e in Manifest.load(Settings(home=home).manifest_path).entries.items()}
 
 
 def kill_at(home: Path, folder: Path, point: str, nth: int, *command: str) -> None:
     """Run `kvisa ingest folder` (or `kvisa COMMAND`) and have it SIGKILL itself the nth time it reaches a
-    failpoint (ingest/failpoints.py): after a document's units are stored ("units"), after its chunks
-    ("stored"), after its manifest entry ("recorded"), after a removal is recorded ("forgotten"). Where it
-    dies is exact, not a race with a timer."""
+    failpoint (ingest/failpoints.py): after a write's intent ("claimed"), after a document's units are stored
+    ("units"), after its chunks ("stored"), after its manifest entry ("recorded"), after a removal is recorded
+    ("forgotten"), after the old version is deleted ("deleted"). Where it dies is exact, not a race with a timer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KVISA_")}
     env.update({"KVISA_HOME": str(home), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
                 FAILPOINT_ENV: f"{point}:{nth}"})
@@ -145,7 +142,8 @@ def _crash(*args, **kwargs) -> None:
 CRASH_POINTS = {
     "while writing the new chunks": (ChunkStore, "add_document"),
     "while deleting the old chunks": (ChunkStore, "delete_chunks"),
-    "while saving the manifest": (Manifest, "save"),
+    "while recording the new version": (Manifest, "record"),
+    "while settling the intent": (Manifest, "settle"),
 }
 
 

@@ -18,6 +18,7 @@ from gradio_client import Client
 from eval.stress_kills import check
 from ingest.manifest import Manifest
 from ingest.pipeline import Indexer, index_generation, ingest_sources, list_documents
+from ingest.store import ChunkStore
 from kvisa.settings import Settings
 from tests.conftest import free_port, stop_process, wait_for_http
 from tests.ingest.test_cli_ingest import run_kvisa, write_docs
@@ -170,6 +171,27 @@ def test_a_killed_write_is_swept_by_the_other_replica(replicas: Replicas, point:
     replicas.run("b", "ingest", str(notes))
     check(replicas.settings("b"))
     assert {"wobble-permit", "lantern-card"} <= set(replicas.docs("a"))
+
+
+def test_a_start_on_the_server_reads_only_the_documents_of_dead_claims(replicas: Replicas,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep visits what a dead writer claimed, never every item's hash, and settles the dead claim."""
+    notes = write_docs(replicas.root / "notes", NOTES)
+    replicas.run("a", "ingest", str(notes))  # the first start swept the (empty) index in full and marked it
+    (notes / "quill-visa.md").write_text(NOTES["quill-visa.md"] + "\nThe fee is 4 quills.\n", encoding="utf-8")
+    killed = replicas.start("a", "ingest", str(notes), KVISA_FAILPOINT="stored:1")
+    assert killed.wait(timeout=300) == -signal.SIGKILL, killed.stderr.read()
+
+    def whole(*_: object) -> None:
+        raise AssertionError("the sweep read every item's hash")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ChunkStore, "chunk_hashes", whole)
+        patch.setattr(ChunkStore, "unit_hashes", whole)
+        indexer = Indexer(replicas.settings("b"), progress=False)
+    assert indexer.manifest.intents() == (set(), [])  # the dead claim is settled
+    check(replicas.settings("b"))
+    assert "quill-visa" in replicas.docs("a")
 
 
 def test_a_manifest_file_from_before_the_shared_manifest_is_moved_to_the_server(replicas: Replicas) -> None:
