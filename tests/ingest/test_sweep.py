@@ -129,14 +129,18 @@ def test_a_start_reads_only_the_documents_of_interrupted_writes(home: Path, tmp_
     assert_index_matches_manifest(home)
 
 
-def test_an_index_written_before_intents_is_swept_in_full_once(home: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    note = tmp_path / "note-05.md"
-    note.write_text(policy_note(5, revision=1), encoding="utf-8")
+def _crash_before_recording(home: Path, note: Path, number: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new revision of a note stored, and the process killed before the manifest lists it."""
+    note.write_text(policy_note(number, revision=1), encoding="utf-8")
     with monkeypatch.context() as patch:
         patch.setattr(Manifest, "record", _crash)
         with pytest.raises(SimulatedCrash):
             ingest_sources([str(note)], Settings(home=home), progress=False)
+
+
+def test_an_index_written_before_intents_is_swept_in_full_once(home: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _crash_before_recording(home, tmp_path / "note-05.md", 5, monkeypatch)
     # What the kvisa before intents left: the manifest file alone (no mark, no pending intent), orphans stored.
     path = Settings(home=home).manifest_path
     entries = manifest_docs(home)
@@ -155,12 +159,7 @@ def test_an_index_written_before_intents_is_swept_in_full_once(home: Path, tmp_p
 
 def test_kvisa_docs_sweep_deletes_remains_no_intent_leads_to(home: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    note = tmp_path / "note-09.md"
-    note.write_text(policy_note(9, revision=1), encoding="utf-8")
-    with monkeypatch.context() as patch:
-        patch.setattr(Manifest, "record", _crash)
-        with pytest.raises(SimulatedCrash):
-            ingest_sources([str(note)], Settings(home=home), progress=False)
+    _crash_before_recording(home, tmp_path / "note-09.md", 9, monkeypatch)
     forget_client(home)
     both = items_of(home, "note-09")  # the recorded version and the new one, stored but not listed
     manifest = manifest_of(home)
