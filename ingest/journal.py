@@ -16,7 +16,7 @@ class Journal:
     rewriting the manifest costs time in proportion to the index (0.22 s at 12.6k documents).
 
     A crash mid-append leaves a torn last line: it is ignored (its change never happened: the caller goes on
-    only once the line is synced) and cut off before the next append. A crash after the manifest file took in
+    only once the line is synced) and dropped before the next append. A crash after the manifest file took in
     the journal but before the journal was emptied leaves lines the file already holds: their seq says so.
     """
 
