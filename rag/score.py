@@ -110,6 +110,10 @@ class ScoredUnit:
         return {t for t in terms if covers(t.forms, self.evidence.terms)}
 
 
+def weighted_sum(weights: dict[str, float], features: dict[str, float]) -> float:
+    return sum(weights.get(name, 0.0) * value for name, value in features.items())
+
+
 @dataclass(frozen=True)
 class Logistic:
     """A logistic model: weights over named features and a bias."""
@@ -118,7 +122,7 @@ class Logistic:
     bias: float
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        z = self.bias + weighted_sum(self.weights, features)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -129,7 +133,7 @@ class Ranking:
     weights: dict[str, float]
 
     def key(self, features: dict[str, float]) -> float:
-        return sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return weighted_sum(self.weights, features)
 
 
 @dataclass(frozen=True)
