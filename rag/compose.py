@@ -117,6 +117,9 @@ def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, 
                     break
                 out.append(item)
                 words += size
+        # A Chinese sentence has no spaces, so it counts as one word here and always reads on into the next.
+        # Counting it at two characters a word (stop 20) made Chinese answers shorter (median 65 -> 40 words on
+        # train) but lost key facts on train and on test alike (answer accuracy 0.567 -> 0.552, 0.552 -> 0.530).
         elif len(unit.text.split()) < SHORT_UNIT_WORDS and unit.metadata.get("kind") != "table_row":
             out.extend(read_on(unit, 1))
     unique: dict[tuple[str, int], Evidence] = {}
