@@ -180,11 +180,12 @@ class ChunkStore:
         return chunks, units
 
     def query_chunks(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(chunk_id, cosine similarity) of the k nearest chunks."""
-        n = self.count()
-        if n == 0:
-            return []
-        got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None,
+        """(chunk_id, cosine similarity) of the k nearest chunks (fewer when the store holds fewer).
+
+        No count() first: Chroma (>=1.5) returns fewer than k itself, and a count reads every row (6 ms at 20k
+        chunks, two per question: a fifth of a warm question's time).
+        """
+        got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=k, where=where or None,
                                 include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
@@ -193,11 +194,8 @@ class ChunkStore:
         return [StoredUnit(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
     def query_units(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(unit_id, cosine similarity) of the k nearest evidence units."""
-        n = self.units.count()
-        if n == 0:
-            return []
-        got = self.units.query(query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None,
+        """(unit_id, cosine similarity) of the k nearest evidence units (fewer when the store holds fewer)."""
+        got = self.units.query(query_embeddings=[vector.tolist()], n_results=k, where=where or None,
                                include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 

@@ -14,6 +14,7 @@ from ingest.loaders import load_path
 from ingest.pipeline import list_documents
 from ingest.store import open_store
 from kvisa.settings import PROJECT_ROOT, Settings
+from tests.conftest import make_settings
 
 CORPUS = PROJECT_ROOT / "corpus"
 EXPECTED_DOC_IDS = {
@@ -117,6 +118,18 @@ def test_vector_search_alone_finds_the_ministries_qa_for_the_employer_question(
     assert len(hits) == 3
     top_docs = [cid.split(":")[0] for cid, _ in hits]
     assert "prc-k-visa-ministries-qa" in top_docs, hits
+
+
+def test_a_search_for_more_than_the_store_holds_returns_all_it_holds(corpus_settings: Settings,
+                                                                     tmp_path: Path) -> None:
+    """The store asks Chroma for k neighbours without counting first (a count reads every row): Chroma must
+    return fewer, not fail, when there are fewer, down to none."""
+    vector = get_embedder(corpus_settings.embed_model, corpus_settings.embed_batch_size).encode_query("K visa")
+    store = open_store(corpus_settings)
+    assert len(store.query_chunks(vector, k=store.count() + 50)) == store.count()
+    assert len(store.query_units(vector, k=store.units.count() + 50)) == store.units.count()
+    empty = open_store(make_settings(tmp_path / "empty"))
+    assert empty.query_chunks(vector, k=5) == [] and empty.query_units(vector, k=5) == []
 
 
 def _source_file(doc_id: str) -> Path:
