@@ -8,10 +8,11 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -23,7 +24,42 @@ from rag.terms import tokenize
 
 Items = tuple[list[StoredChunk], list[StoredUnit]]
 EMPTY = "_empty_"  # term id 0: the one token of an item with none (rag/bm25.py)
-_FORMAT = 2  # 2: rag/bm25.py's statistics and postings (1 held bm25s models); items.json was added later
+_FORMAT = 2  # 2: rag/bm25.py's statistics and postings (1 held bm25s models); the items file was added later
+# Texts and metadata by column. A generation saved with an older items file (items.json: one object per item) is
+# saved again under this name by the next process that reads it, which reads the items from Chroma meanwhile.
+ITEMS_FILE = "items-by-column.json"
+
+
+class TokenTable(MutableMapping[str, np.ndarray]):
+    """Item id -> token ids. Those read from disk stay in the one flat array they were saved as (an array view
+    per item costs ~110 bytes: 50 MB at 100k chunks); items added since are kept apart. A removed item's
+    tokens stay in the flat array until the next start reads a newer save."""
+
+    def __init__(self, flat: np.ndarray, offsets: np.ndarray, ids: list[str]) -> None:
+        self._flat, self._offsets = flat, offsets
+        self._saved: dict[str, int] = {item: i for i, item in enumerate(ids)}
+        self._added: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, item: str) -> np.ndarray:
+        at = self._saved.get(item)
+        if at is None:
+            return self._added[item]
+        return self._flat[self._offsets[at] : self._offsets[at + 1]]
+
+    def __setitem__(self, item: str, tokens: np.ndarray) -> None:
+        self._saved.pop(item, None)
+        self._added[item] = tokens
+
+    def __delitem__(self, item: str) -> None:
+        if self._saved.pop(item, None) is None:
+            del self._added[item]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._saved
+        yield from self._added
+
+    def __len__(self) -> int:
+        return len(self._saved) + len(self._added)
 
 
 class Vocabulary:
@@ -33,10 +69,10 @@ class Vocabulary:
     tokenises only the new document's items, and a process start reads them all from disk.
     """
 
-    def __init__(self, terms: list[str] | None = None, items: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, terms: list[str] | None = None, items: MutableMapping[str, np.ndarray] | None = None) -> None:
         self.terms = terms or [EMPTY]
         self.index = {t: i for i, t in enumerate(self.terms)}
-        self.items = items if items is not None else {}
+        self.items: MutableMapping[str, np.ndarray] = items if items is not None else {}
 
     def tokens(self, item_id: str, text: str) -> np.ndarray:
         known = self.items.get(item_id)
@@ -101,10 +137,10 @@ def save(base: Path, generation: int, store_id: str, chunk_rows: list[StoredChun
         flat = np.concatenate(items) if items else np.zeros(0, dtype=np.int32)
         np.save(tmp / "flat.npy", flat)
         np.save(tmp / "offsets.npy", offsets)
-        # Plain lines, not JSON: at 100k chunks this file holds ~600k ids, and lines read and write fastest.
-        (tmp / "ids.txt").write_text("\n".join(ids), encoding="utf-8")
+        # Plain lines, not JSON: at 100k chunks this file holds ~600k ids, and lines read and write fastest. The
+        # token ids' items are its non-empty lines, in order.
         (tmp / "rows.txt").write_text("\n".join([*chunk_ids, *unit_ids]), encoding="utf-8")
-        _write_items(tmp / "items.json", chunks, units)
+        _write_items(tmp / ITEMS_FILE, chunks, units)
         np.savez(tmp / "chunks.npz", **chunk_bm25.arrays())
         np.savez(tmp / "units.npz", **unit_bm25.arrays())
         (tmp / "terms.json").write_text(json.dumps(vocabulary.terms, ensure_ascii=False), encoding="utf-8")
@@ -112,8 +148,8 @@ def save(base: Path, generation: int, store_id: str, chunk_rows: list[StoredChun
                 "items": len(ids), "store": store_id}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         target = base / f"gen-{generation}"
-        if target.is_dir() and not (target / "items.json").exists():
-            shutil.rmtree(target, ignore_errors=True)  # saved before items were: a reader of it then rebuilds
+        if target.is_dir() and not (target / ITEMS_FILE).exists():
+            shutil.rmtree(target, ignore_errors=True)  # saved with no items file or an older one: replaced
         os.replace(tmp, target)
     except OSError:  # another process saved this generation first, or the disk is full: it stays a cache
         shutil.rmtree(tmp, ignore_errors=True)
@@ -154,37 +190,68 @@ def _load(folder: Path) -> Saved:
     if meta["format"] != _FORMAT:
         raise ValueError("old format")
     flat, offsets = np.load(folder / "flat.npy"), np.load(folder / "offsets.npy")
-    ids = _lines(folder / "ids.txt")
     rows = _lines(folder / "rows.txt")
+    ids = [row for row in rows if row]
     if len(ids) != meta["items"] or len(offsets) != len(ids) + 1 or len(rows) != meta["chunks"] + meta["units"]:
         raise ValueError("torn files")
-    items = {item: flat[offsets[i] : offsets[i + 1]] for i, item in enumerate(ids)}
-    vocabulary = Vocabulary(json.loads((folder / "terms.json").read_text(encoding="utf-8")), items)
+    vocabulary = Vocabulary(json.loads((folder / "terms.json").read_text(encoding="utf-8")),
+                            TokenTable(flat, offsets, ids))
     models = [BM25.from_arrays(dict(np.load(folder / f"{name}.npz"))) for name in ("chunks", "units")]
     n = meta["chunks"]
-    saved_items = _read_items(folder / "items.json", rows[:n], rows[n:])
+    saved_items = _read_items(folder / ITEMS_FILE, [i for i in rows[:n] if i], [i for i in rows[n:] if i])
     return Saved(int(meta["generation"]), rows[:n], rows[n:], vocabulary, *models, saved_items, meta.get("store", ""))
 
 
 def _write_items(path: Path, chunks: list[StoredChunk], units: list[StoredUnit]) -> None:
-    """The live rows' items in row order, as one orjson file: it reads fastest of the formats tried, and it
-    writes the dataclasses itself (at 10k chunks 0.04 s, where building lists for it first took 0.1 s more)."""
-    path.write_bytes(orjson.dumps({"chunks": chunks, "units": units}))
+    """The live rows' texts and metadata, in row order, by column, as one orjson file (it reads fastest of the
+    formats tried). Each string value is written once, in a table the columns point into: a load then keeps one
+    copy of a document's id, hash, title and section for all its chunks and units, where one copy per item was
+    a third of the items' memory."""
+    strings: dict[str, int] = {}
+    columns = {"chunks": _columns(chunks, strings), "units": _columns(units, strings)}
+    path.write_bytes(orjson.dumps({**columns, "strings": list(strings)}))
 
 
-def _read_items(path: Path, chunk_rows: list[str], unit_rows: list[str]) -> Items | None:
-    """The saved items, or None when the file is missing (saved before it existed) or damaged: the token ids
-    are still used then, and only the items are read from Chroma, so neither case re-tokenises anything."""
+def _columns(items: list[StoredChunk] | list[StoredUnit], strings: dict[str, int]) -> dict[str, Any]:
+    """Texts, and per metadata key its values: indices into `strings` (-1 where an item lacks the key) when
+    every value is a string, else the values themselves (null where missing; Chroma never stores a null)."""
+    metadata: dict[str, Any] = {}
+    for key in sorted({key for item in items for key in item.metadata}):
+        values = [item.metadata.get(key) for item in items]
+        if all(value is None or isinstance(value, str) for value in values):
+            metadata[key] = {"strings": [-1 if v is None else strings.setdefault(v, len(strings)) for v in values]}
+        else:
+            metadata[key] = {"values": values}
+    return {"text": [item.text for item in items], "metadata": metadata}
+
+
+def _read_items(path: Path, chunk_ids: list[str], unit_ids: list[str]) -> Items | None:
+    """The saved items, or None when the file is missing (saved before it existed), of an older layout or
+    damaged: the token ids are still used then, and only the items are read from Chroma, so none of these cases
+    re-tokenises anything."""
     try:
         blob = orjson.loads(path.read_bytes())
-        chunks = [StoredChunk(c["chunk_id"], c["text"], c["metadata"]) for c in blob["chunks"]]
-        units = [StoredUnit(u["unit_id"], u["text"], u["metadata"]) for u in blob["units"]]
-    except (OSError, ValueError, KeyError, TypeError):  # orjson's decode error is a ValueError
-        return None
-    if ([c.chunk_id for c in chunks], [u.unit_id for u in units]) != ([i for i in chunk_rows if i],
-                                                                      [i for i in unit_rows if i]):
+        ids = {chunk_id: chunk_id for chunk_id in chunk_ids}  # a unit's chunk_id: the row list's own string
+        strings = [ids.get(value, value) for value in blob["strings"]]
+        chunks = [StoredChunk(*item) for item in _rows(blob["chunks"], chunk_ids, strings)]
+        units = [StoredUnit(*item) for item in _rows(blob["units"], unit_ids, strings)]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):  # orjson's decode error is a ValueError
         return None
     return chunks, units
+
+
+def _rows(columns: dict[str, Any], ids: list[str], strings: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    metadata: list[dict[str, Any]] = [{} for _ in ids]
+    for key, column in columns["metadata"].items():
+        if "strings" in column:
+            for item, at in zip(metadata, column["strings"], strict=True):
+                if at >= 0:
+                    item[key] = strings[at]
+        else:
+            for item, value in zip(metadata, column["values"], strict=True):
+                if value is not None:
+                    item[key] = value
+    return zip(ids, columns["text"], metadata, strict=True)
 
 
 def _lines(path: Path) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag.lexical_store
@@ -12,7 +13,7 @@ from ingest.pipeline import ingest_sources, remove_document
 from ingest.query_encoder import get_query_encoder
 from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
-from rag.lexical_store import cache_dir
+from rag.lexical_store import ITEMS_FILE, TokenTable, cache_dir
 from rag.retrieve import Filters, HybridRetriever, LexicalIndex, build_lexical, refresh_lexical_index
 from tests.conftest import CORPUS, make_settings
 
@@ -95,16 +96,35 @@ def test_a_damaged_cache_is_rebuilt(settings: Settings, tokenised: list[str]) ->
     assert not index.loaded and len(tokenised) == len(index.chunks) + len(index.units)
 
 
-@pytest.mark.parametrize("damage", ["missing", "damaged"])
+@pytest.mark.parametrize("damage", ["missing", "older layout", "damaged"])
 def test_an_index_saved_without_readable_items_still_spares_tokenising(settings: Settings, tokenised: list[str],
                                                                        damage: str) -> None:
-    for path in cache_dir(settings).glob("gen-*/items.json"):
-        path.unlink() if damage == "missing" else path.write_bytes(b'{"chunks": [')
+    for path in cache_dir(settings).glob(f"gen-*/{ITEMS_FILE}"):
+        if damage == "damaged":
+            path.write_bytes(b'{"chunks": [')
+            continue
+        path.unlink()
+        if damage == "older layout":  # one object per item, as saved before the columns
+            path.with_name("items.json").write_text('{"chunks": [{"chunk_id": "a", "text": "", "metadata": {}}], '
+                                                    '"units": []}', encoding="utf-8")
     retriever = HybridRetriever(settings, get_query_encoder(settings))
     assert retriever.lexical.chunks and tokenised == []  # items read from Chroma, token ids from the saved index
-    if damage == "missing":  # saved before items were: saved again, with them, for the next start
+    if damage != "damaged":  # saved again, with the items in the current layout, for the next start
         retriever.wait_for_save()
         assert HybridRetriever(settings, get_query_encoder(settings)).lexical.loaded
+
+
+def test_a_loaded_index_keeps_one_copy_of_each_repeated_metadata_value(settings: Settings) -> None:
+    """A document's units all carry its id, content hash and section: at 100k chunks a copy per unit was a third
+    of the items' memory."""
+    index = HybridRetriever(settings, get_query_encoder(settings)).lexical
+    assert index.loaded
+    first, *others = [u for u in index.units if u.metadata["doc_id"] == "us-h1b-weighted-selection-rule"]
+    chunk = index.by_id[first.metadata["chunk_id"]]
+    for key in ("doc_id", "content_hash"):
+        assert all(u.metadata[key] is first.metadata[key] for u in others)
+        assert chunk.metadata[key] is first.metadata[key]
+    assert first.metadata["chunk_id"] is chunk.chunk_id  # and the id the row list already holds
 
 
 def _items(index: LexicalIndex) -> tuple[list, list]:
@@ -162,3 +182,13 @@ def test_a_start_reads_from_chroma_only_what_was_listed_since_the_save(settings:
     monkeypatch.setattr(ChunkStore, "store_id", property(lambda _: "another store"))
     assert HybridRetriever(settings, get_query_encoder(settings)).lexical.chunks
     assert reads == ["all_chunks", "all_units"]
+
+
+def test_a_token_table_reads_saved_items_from_one_flat_array_and_keeps_new_ones_apart() -> None:
+    table = TokenTable(np.array([1, 2, 3, 4, 5], dtype=np.int32), np.array([0, 2, 2, 5]), ["a", "b", "c"])
+    assert [table[i].tolist() for i in ("a", "b", "c")] == [[1, 2], [], [3, 4, 5]]
+    table["d"] = np.array([9], dtype=np.int32)
+    table["a"] = np.array([7], dtype=np.int32)  # an id's tokens never change in use, but a write still wins
+    del table["b"]
+    assert table.pop("c").tolist() == [3, 4, 5] and table.get("c") is None
+    assert sorted(table) == ["a", "d"] and len(table) == 2 and table["a"].tolist() == [7]
