@@ -22,6 +22,9 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
 _NUMBER_WORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
                 r"sixty|ninety|hundred|thousand|million|billion|dozen|several|multiple|single|both)")
 _CN_NUMBER = r"[0-9一二两三四五六七八九十百千万]+"
+# ISO 4217 codes of widely traded currencies: "EUR 411", "CAD 1,000", "500 HKD" are amounts of money.
+_CURRENCY = r"(?:USD|EUR|GBP|CAD|AUD|NZD|HKD|SGD|CNY|RMB|JPY|KRW|INR|CHF|SEK|NOK|DKK|MOP|TWD|AED|ZAR|BRL|MXN)"
+_CURRENCY_WORD = r"(?:dollars|euros?|yuan|pounds|francs|yen|rupees)"
 _UNIT_OF_TIME = r"(?:hours?|days?|weeks?|months?|years?|fiscal years?)"
 # What each answer type looks like in a sentence. These are shapes of language, not of any corpus.
 SHAPES: dict[str, re.Pattern[str]] = {
@@ -34,8 +37,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
                            rf"\s+(?!{_MONTH}\b)[a-z]+"  # "after 11 March" is a date
                            rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)|{_CN_NUMBER}\s*个?(?:工作日|日内|日以内|日之内)"
                            r"|\b(?:annual|annually|yearly|monthly|weekly|daily)\b|长期|短期", re.IGNORECASE),
-    "money": re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(?:dollars|usd|euros?|yuan|rmb|pounds)\b|\d\s*(?:元|美元|万元)"
-                        r"|\bUS\$", re.IGNORECASE),
+    "money": re.compile(rf"[$€£¥₹₩]\s?\d|\b{_CURRENCY}\s?\d|\bUS\$"
+                        rf"|\b\d[\d,.]*\s*(?:(?:thousand|million|billion)\s+)?(?:{_CURRENCY_WORD}|{_CURRENCY})\b"
+                        r"|\d\s*[万千百亿]?\s*(?:元|[美欧日英港加澳新]元|港币|英镑|法郎|卢布|韩元)", re.IGNORECASE),
     "percentage": re.compile(r"\d\s*(?:%|percent\b|per cent\b)|百分之|成(?=以上|左右)", re.IGNORECASE),
     "quantity": re.compile(rf"\d|\b{_NUMBER_WORD}\b|{_CN_NUMBER}", re.IGNORECASE),
     # A number counts, in Chinese too, where it sits between characters ("达到85分"): no Latin letter or digit

@@ -54,6 +54,13 @@ def test_a_heading_like_missing_says_absent() -> None:
     ("duration", "外国人应当在入境后30日内申请居留许可。", True),
     ("duration", "审批部门在受理后10个工作日内作出决定。", True),
     ("duration", "自2017年4月1日起施行。", False),  # a date, not a duration
+    ("money", "The employer pays a fee of EUR 411.", True),  # an ISO currency code before the amount
+    ("money", "| Work permit | CAD 155 | worker |", True),
+    ("money", "The salary must reach 3 million yen a year.", True),
+    ("money", "申请人须缴付155加元。", True),
+    ("money", "每宗申请收费1,000港元。", True),
+    ("money", "The permit lasts 3 years for 3 million people.", False),
+    ("money", "The EURO area grew in 2024.", False),
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
