@@ -129,14 +129,23 @@ class ServerManifest:
     def claim(self, doc_id: str, content_hash: str) -> Iterator[None]:
         """Hold (doc_id, content_hash) against other processes' sweeps while this version is written.
 
-        The claim is also the write's intent: it is dropped only once the write finished. A writer that dies or
-        fails leaves it, and the first sweep after the claim is dead deletes what that write left of the document.
+        The claim is also the write's intent: it is dropped only once the write finished. A writer that dies
+        leaves it, and the first sweep after the claim is dead deletes what that write left of the document; a
+        write that fails ends its claim at once.
         """
         claim_id = f"claim:{uuid.uuid4().hex}"
         meta = {"kind": "claim", "doc_id": doc_id, "content_hash": content_hash, "host": self._host,
                 "pid": os.getpid(), "expires": time.time() + LEASE_S}
         self.records.upsert(ids=[claim_id], documents=[""], metadatas=[meta], embeddings=_VECTOR)
-        yield
+        try:
+            yield
+        except BaseException:
+            # The write failed in a process that may live on for days (a web chat): its claim ends now, not at
+            # its lease, so the next sweep by any replica deletes what the write left.
+            with suppress(Exception):
+                self.records.upsert(ids=[claim_id], documents=[""], metadatas=[{**meta, "expires": 0.0}],
+                                    embeddings=_VECTOR)
+            raise
         # The write is done: if the server went away just now, the claim ends with this process, or at its lease,
         # and a sweep then finds the document as the manifest lists it.
         with suppress(IngestError):

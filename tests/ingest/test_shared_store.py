@@ -18,7 +18,7 @@ from gradio_client import Client
 from eval.stress_kills import check
 from ingest.manifest import Manifest
 from ingest.pipeline import Indexer, index_generation, ingest_sources, list_documents
-from ingest.store import ChunkStore
+from ingest.store import ChunkStore, open_store
 from kvisa.settings import Settings
 from tests.conftest import free_port, stop_process, wait_for_http
 from tests.ingest.test_cli_ingest import run_kvisa, write_docs
@@ -171,6 +171,27 @@ def test_a_killed_write_is_swept_by_the_other_replica(replicas: Replicas, point:
     replicas.run("b", "ingest", str(notes))
     check(replicas.settings("b"))
     assert {"wobble-permit", "lantern-card"} <= set(replicas.docs("a"))
+
+
+def test_a_failed_write_in_a_process_that_lives_on_is_swept_at_once(replicas: Replicas,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A web chat's upload that fails half written (here: after its chunks are stored, before the manifest lists
+    them) must not wait for its claim's lease: the other replica's next sweep deletes what it left."""
+    notes = write_docs(replicas.root / "notes", NOTES)
+    replicas.run("a", "ingest", str(notes))
+
+    def server_went_away(*_: object) -> None:
+        raise RuntimeError("the server went away")
+
+    (notes / "quill-visa.md").write_text(NOTES["quill-visa.md"] + "\nThe fee is 4 quills.\n", encoding="utf-8")
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(Indexer, "_record", server_went_away)
+        ingest_sources([str(notes / "quill-visa.md")], replicas.settings("a"), progress=False)
+    stored, _ = open_store(replicas.settings("b")).versions_of(["quill-visa"])
+    assert len(set(stored.values())) == 2  # the old version, and the new one no manifest lists
+    indexer = Indexer(replicas.settings("b"), progress=False)  # this process, and so the writer, still runs
+    assert indexer.manifest.intents() == (set(), [])
+    check(replicas.settings("b"))
 
 
 def test_a_start_on_the_server_reads_only_the_documents_of_dead_claims(replicas: Replicas,
