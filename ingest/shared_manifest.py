@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.documents import IngestError
 from ingest.manifest import Intent, Key, Manifest, ManifestEntry
+from ingest.processes import process_alive
 from ingest.store import _ServerCollection, guarded
 from kvisa.settings import Settings
 
@@ -177,19 +178,5 @@ class ServerManifest:
     def _alive(self, meta: dict[str, Any], now: float) -> bool:
         if float(meta["expires"]) < now:
             return False
-        return meta["host"] != self._host or _process_alive(int(meta["pid"]))
+        return meta["host"] != self._host or process_alive(int(meta["pid"]))
 
-
-def _process_alive(pid: int) -> bool:
-    """False for a process that is gone or a zombie (killed, not yet reaped by its parent)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +196,22 @@ def test_a_token_table_reads_saved_items_from_one_flat_array_and_keeps_new_ones_
     del table["b"]
     assert table.pop("c").tolist() == [3, 4, 5] and table.get("c") is None
     assert sorted(table) == ["a", "d"] and len(table) == 2 and table["a"].tolist() == [7]
+
+
+def test_a_save_deletes_the_half_written_saves_of_processes_that_ended(settings: Settings, tmp_path: Path) -> None:
+    """A save runs in a daemon thread: a `kvisa ask` that answers and exits leaves a folder as large as the index."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    base = cache_dir(settings)
+    left = {"ended": base / f".tmp-{ended.stdout.strip()}-0a1b", "running": base / f".tmp-{os.getpid()}-2c3d",
+            "old, unnamed": base / ".tmp-4e5f", "new, unnamed": base / ".tmp-6a7b"}
+    for folder in left.values():
+        folder.mkdir()
+        (folder / "flat.npy").write_bytes(b"half")
+    os.utime(left["old, unnamed"], (time.time() - 7200, time.time() - 7200))
+    note = tmp_path / "zorble-permit.md"
+    note.write_text(NOTE, encoding="utf-8")
+    assert ingest_sources([str(note)], settings, progress=False).ok
+    retriever = HybridRetriever(settings, get_query_encoder(settings))
+    assert retriever.lexical.chunks
+    retriever.wait_for_save()
+    assert {name for name, folder in left.items() if folder.exists()} == {"running", "new, unnamed"}
