@@ -211,14 +211,15 @@ def _load(folder: Path) -> Saved:
         raise ValueError("old format")
     flat, offsets = np.load(folder / "flat.npy"), np.load(folder / "offsets.npy")
     rows = _lines(folder / "rows.txt")
-    ids = [row for row in rows if row]
+    n = meta["chunks"]
+    chunk_ids, unit_ids = [i for i in rows[:n] if i], [i for i in rows[n:] if i]  # "" marks a dropped row
+    ids = [*chunk_ids, *unit_ids]
     if len(ids) != meta["items"] or len(offsets) != len(ids) + 1 or len(rows) != meta["chunks"] + meta["units"]:
         raise ValueError("torn files")
     vocabulary = Vocabulary(json.loads((folder / "terms.json").read_text(encoding="utf-8")),
                             TokenTable(flat, offsets, ids))
     models = [BM25.from_arrays(dict(np.load(folder / f"{name}.npz"))) for name in ("chunks", "units")]
-    n = meta["chunks"]
-    saved_items = _read_items(folder / ITEMS_FILE, [i for i in rows[:n] if i], [i for i in rows[n:] if i])
+    saved_items = _read_items(folder / ITEMS_FILE, chunk_ids, unit_ids)
     return Saved(int(meta["generation"]), rows[:n], rows[n:], vocabulary, *models, saved_items, meta.get("store", ""))
 
 
