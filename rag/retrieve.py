@@ -18,7 +18,7 @@ from kvisa.settings import Settings
 from rag.jieba_cache import load_jieba
 from rag.lexical_index import LexicalIndex, version_of
 from rag.lexical_store import cache_dir, load_latest, save
-from rag.terms import expand_terms, glossed, tokenize
+from rag.terms import expand_terms, gloss_terms, glossed, tokenize
 from rag.types import Passage
 
 
@@ -82,9 +82,13 @@ class Retrieved:
 
 def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
             vector: np.ndarray | None = None) -> Evidence:
-    """An Evidence record with the terms of its text and of its headings and title."""
+    """An Evidence record with the terms of its text and of its headings and title. A Chinese unit's terms
+    include the English of its words, so a question's words meet it through their meaning: a paraphrase
+    ("生效" for "施行": both "take effect"), or the glossed words of a question in the other language. (The
+    other way round, English question words expanded into Chinese ones by the dictionary, brought in more
+    wrong candidates than right ones on train.)"""
     record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, rank, found_by=frozenset(found_by),
-                      terms=frozenset(tokenize(unit.text)))
+                      terms=frozenset(tokenize(unit.text)) | gloss_terms(unit.text))
     if vector is not None:
         record.vector = vector
     record.context_terms = frozenset(tokenize(record.context))

@@ -81,6 +81,10 @@ _NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't
 # lowered the cross-validated AUC of answerability below that of the best unit's own score: the
 # answerability step calibrates that score (cross_validation.answerability_auc in rag/scorer.json).
 ANSWERABILITY_FEATURES = ("best",)
+# Unit features tried on train and left out (stop 21): a Chinese question on an English unit as a flag of its
+# own, the coverage of the unit's paragraph before it, a person or organisation that only repeats the
+# question's words not counting as one ("applicants" for "Who can apply?"). Neither answer nor refusal accuracy
+# rose, in sample or out of fold.
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from ingest.embedding import get_embedder
 from ingest.pipeline import ingest_sources, remove_document
 from kvisa.settings import Settings
 from rag.retrieve import Filters, HybridRetriever
+from rag.terms import tokenize
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,15 @@ def test_a_chinese_question_finds_the_chinese_document(retriever: HybridRetrieve
 def test_an_english_question_with_a_chinese_term_reaches_text_that_uses_it(retriever: HybridRetriever) -> None:
     passages, _ = retriever.retrieve("Which ordinary visa category is the K字签证?", top_k=6)
     assert any("K字签证" in p.text for p in passages)
+
+
+def test_a_chinese_unit_is_also_described_by_the_english_of_its_words(retriever: HybridRetriever) -> None:
+    retrieved = retriever.evidence("国务院令第814号的《决定》从哪一天起施行？", top_k=3)
+    unit = next(u for u in retrieved.units if "施行" in u.text)
+    assert "施行" in unit.terms
+    assert unit.terms & set(tokenize("put into effect, implement")), sorted(unit.terms)
+    english = next(u for u in retrieved.units if not re.search(r"[\u4e00-\u9fff]", u.text))
+    assert english.terms == frozenset(tokenize(english.text))  # an English unit is read as written
 
 
 def test_fused_ranking_returns_top_k_distinct_chunks_best_first(retriever: HybridRetriever) -> None:

@@ -1,10 +1,10 @@
-"""Content tokens: one number, however it is written, is one token."""
+"""Content tokens: one number, however it is written, is one token; a Chinese text is also read in English."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.terms import tokenize
+from rag.terms import Glossary, covers, gloss_terms, glossary, tokenize, use_glossary
 
 
 @pytest.mark.parametrize(("written", "number"), [
@@ -22,3 +22,29 @@ def test_a_number_with_a_multiplier_is_the_number(written: str, number: str) -> 
 def test_numbers_without_a_multiplier_stay_as_written() -> None:
     assert tokenize("the 1.5 rate in 2024, for 12 months") == ("1.5", "rate", "2024", "12", "month")
     assert tokenize("7 thousands of them") == ("7", "thousand")  # a plural is not a multiplier
+
+
+def test_a_chinese_text_is_glossed_into_english_terms_with_the_glossary_in_force() -> None:
+    try:
+        use_glossary(Glossary({"施行": "put into effect", "决定": "decision"}, general=False))
+        assert gloss_terms("《决定》从10月1日开始施行。") >= {"decision", "effect"}
+        assert gloss_terms("The decision takes effect on 1 October.") == frozenset()  # nothing to gloss
+        use_glossary(Glossary({"施行": "implement"}, general=False))  # a new glossary is not answered from cache
+        assert gloss_terms("《决定》从10月1日开始施行。") == {"implement"}
+    finally:
+        use_glossary(Glossary())
+
+
+def test_a_paraphrase_meets_a_chinese_unit_through_the_english_of_both() -> None:
+    """"生效" and "施行" share no character, but both mean "take effect": a question asking when a rule 生效
+    is about a unit saying it 施行 from a date, as an English question asking when it takes effect is."""
+    try:
+        use_glossary(Glossary({"生效": "take effect", "施行": "put into effect"}, general=False))
+        unit = "《决定》从2025年10月1日开始施行。"
+        terms = frozenset(tokenize(unit)) | gloss_terms(unit)
+        asked = ("生效", *tokenize(glossary().english("生效")))
+        assert not covers(("生效",), frozenset(tokenize(unit)))
+        assert covers(asked, terms)
+        assert covers(tokenize("effective"), terms)  # "When does it become effective?"
+    finally:
+        use_glossary(Glossary())

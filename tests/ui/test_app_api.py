@@ -33,7 +33,10 @@ def _ask(url: str, question: str) -> tuple[str, list[dict]]:
     return Client(url, verbose=False).predict(question, api_name="/chat")
 
 
-@pytest.mark.parametrize("item_id", ["dev-016", "dev-024"])
+# Items the extractive answerer answers (tests/rag/test_extractive.py); the question here is how the API
+# carries the answer and its citations. dev-016, just under the refusal threshold (test_extractive.py), was here
+# until it fell under it in this index too (stop 21).
+@pytest.mark.parametrize("item_id", ["dev-010", "dev-024"])
 def test_chat_answers_a_gold_question_with_citations(chat_app, gold, item_id):
     item = gold[item_id]
     answer, citations = _ask(chat_app.url, item["question"])
