@@ -67,11 +67,31 @@ def _table_row_unit(text: str, row: Block, section: str) -> Unit:
     return Unit(row.start, row.end, line, f"{section}: {pairs}", kind="table_row", header=header_line)
 
 
+# A paragraph may open with a run-in heading ("Salary. From 1 January ..."): a word or three ending in a period.
+# Alone it says nothing. It heads its paragraph as a heading would, and stays in the sentence after it, so the
+# unit reads as written. An answer word ("No. The FAQ ...") is a sentence of its own.
+_RUN_IN = re.compile(r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}\.")
+_ANSWER_WORDS = frozenset("yes no none not ok okay right wrong true false correct indeed".split())
+
+
+def run_in_heading(paragraph: str) -> str:
+    """The run-in heading a paragraph opens with, without its period; "" when it has none."""
+    spans = sentence_spans(paragraph)
+    first = paragraph[spans[0][0] : spans[0][1]] if len(spans) > 1 else ""
+    if _RUN_IN.fullmatch(first) and first.rstrip(".").lower() not in _ANSWER_WORDS:
+        return first.rstrip(".")
+    return ""
+
+
+def _run_in_joined(body: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(spans[0][0], spans[1][1]), *spans[2:]] if run_in_heading(body) else spans
+
+
 def _text_units(text: str, block: Block, section: str) -> list[Unit]:
     """The sentences of one paragraph or list item; the first one starts its line."""
     body = text[block.start : block.end]
     units = []
-    for a, b in sentence_spans(body):
+    for a, b in _run_in_joined(body, sentence_spans(body)):
         piece = body[a:b].strip("*_ ")  # emphasis around a sentence is not part of it
         if piece:
             start = block.start + body.index(piece, a)
@@ -84,6 +104,7 @@ def split_sections(doc: Document) -> list[Section]:
     blocks = read_blocks(doc)
     top_is_title = sum(1 for b in blocks if b.kind == "heading" and b.level == 1) == 1
     path: list[tuple[int, str]] = []
+    shown: list[str] = []
     sections = [Section([])]
     for block in blocks:
         if block.kind == "heading":
@@ -91,12 +112,17 @@ def split_sections(doc: Document) -> list[Section]:
             shown = [t for lvl, t in path if not (top_is_title and lvl == 1)]
             sections.append(Section(shown))
             continue
+        label = run_in_heading(doc.text[block.start : block.end]) if block.kind != "row" else ""
+        if label:  # the paragraph is a section of its own, under its run-in heading; the next one is not
+            sections.append(Section([*shown, label]))
         section = sections[-1]
         name = section.name or doc.title
         if block.kind == "row":
             section.units.append(_table_row_unit(doc.text, block, name))
         else:
             section.units.extend(_text_units(doc.text, block, name))
+        if label:
+            sections.append(Section(shown))
     return [s for s in sections if s.units]
 
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from rag.question import Question
 from rag.retrieve import Evidence
-from rag.score import ScoredUnit, classes_of
+from rag.score import CLASS_NAME, ScoredUnit, classes_of
 from rag.terms import covers, glossary, tokenize
 
 Row = tuple[str, list[ScoredUnit | None]]
@@ -21,7 +21,7 @@ CELL_SCORE = 0.5
 
 def about(subject: str, evidence: Evidence) -> bool:
     """Is the unit about the subject? A visa class by the classes it is about; a phrase by its words."""
-    if len(subject) <= 4 and not subject.islower():
+    if CLASS_NAME.fullmatch(subject):
         return subject in classes_of(evidence)
     # A named subject must be in the unit or its section: a document's title ("notice to Blue Card holders")
     # does not make every sentence of it about that subject.
@@ -59,9 +59,12 @@ def _with_alternatives(words: tuple[str, ...]) -> tuple[str, ...]:
 def speaks_of(words: tuple[str, ...], named: bool, evidence: Evidence) -> bool:
     """An aspect the question names needs each of its words (or a glossary equivalent); a glossary aspect is
     signalled by any one of its words."""
+    terms = evidence.terms
+    if evidence.metadata.get("kind") == "table_row":  # a row speaks of what its columns are headed
+        terms = terms | frozenset(tokenize(evidence.metadata.get("header", "")))
     if named:
-        return all(covers(_with_alternatives((w,)), evidence.terms) for w in words)
-    return covers(words, evidence.terms)
+        return all(covers(_with_alternatives((w,)), terms) for w in words)
+    return covers(words, terms)
 
 
 def _best(subject: str, others: list[str], words: tuple[str, ...], named: bool,

@@ -69,7 +69,11 @@ def each_subjects(text: str) -> tuple[str, ...]:
 
 def comparison_subjects(text: str) -> tuple[str, ...]:
     """What a comparison compares: the two things set in order or asked of each, named visa classes, else the
-    phrases on either side of and/vs/from."""
+    phrases on either side of and/vs/from (an aspect written before the first of them left out)."""
+    return _shared_aspect(_raw_subjects(text))[1]
+
+
+def _raw_subjects(text: str) -> tuple[str, ...]:
     if named := order_subjects(text) or each_subjects(text):
         return named
     classes = sorted(visa_classes(text), key=text.find)
@@ -89,13 +93,27 @@ def comparison_subjects(text: str) -> tuple[str, ...]:
     return tuple(s.strip(" ?？,，") for s in match.groups())
 
 
+# "the loan periods for books and DVDs": what is compared ("loan periods") stands before the first subject only.
+_ASPECT_BEFORE = re.compile(r"^(?:the\s+)?(.+?)\s+(?:for|of)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
+
+
+def _shared_aspect(subjects: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The aspect that two subjects share when it is written before the first of them ("the fees for A and B"),
+    and the subjects without it; ("", subjects) otherwise."""
+    match = _ASPECT_BEFORE.match(subjects[0]) if len(subjects) == 2 else None
+    if not match or re.search(r"\s(?:for|of)\s", f" {subjects[1]} ", re.IGNORECASE):
+        return "", subjects
+    return match.group(1), (match.group(2), subjects[1])
+
+
 def comparison_aspects(text: str) -> tuple[str, ...]:
     """The aspects a comparison names ("on sponsorship and fees"); empty when it names none."""
     match = re.search(r"\b(?:on|in terms of|regarding|when it comes to|with respect to)\s+(.+?)[?？]*$", text,
                       re.IGNORECASE)
     match = match or re.search(r"在(.+?)(?:方面|上)(?:有什么|有何|的)?(?:区别|不同|差异)", text)
     if not match:
-        return ()
+        aspect = _shared_aspect(_raw_subjects(text))[0]
+        return (aspect,) if aspect else ()
     pieces = re.split(r",\s*|\s+and\s+|\s+or\s+|、|和|与|及", match.group(1))
     return tuple(re.sub(r"^(?:the|its|their)\s+", "", p.strip(), flags=re.IGNORECASE) for p in pieces if tokenize(p))
 

@@ -129,3 +129,18 @@ def test_a_sources_heading_in_markdown_keeps_its_section() -> None:
     assert [(s.name, [u.text for u in s.units]) for s in split_sections(doc)] == [
         ("Fees", ["The fee is new."]), ("Sources", ["Proclamation 10973."]),
     ]
+
+
+def test_a_run_in_heading_heads_its_paragraph_and_stays_in_its_first_sentence() -> None:
+    # Plain-text summaries often open a paragraph with a word and a period ("Salary. ..."): alone it says
+    # nothing; it names what the paragraph's sentences are about, as a heading would.
+    text = ("Harbour permit summary\n\nThe permit lets an owner keep a boat in the harbour. It is issued\n"
+            "by the Harbour Office.\n\nFees. A summer permit costs 240 dollars. It must be paid in\n"
+            "advance.\n\nNo. The office does not sell weekly permits.\n\nPermits are not transferable.\n")
+    doc = parse_bytes(text.encode(), ".txt", "permit.txt", "permit.txt", "permit", {})
+    assert [(s.name, [u.text for u in s.units]) for s in split_sections(doc)] == [
+        ("", ["The permit lets an owner keep a boat in the harbour.", "It is issued by the Harbour Office."]),
+        ("Fees", ["Fees. A summer permit costs 240 dollars.", "It must be paid in advance."]),
+        # An answer word is a sentence of its own, and the paragraph after a run-in one is back under the title.
+        ("", ["No.", "The office does not sell weekly permits.", "Permits are not transferable."]),
+    ]

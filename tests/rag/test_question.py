@@ -97,3 +97,10 @@ def test_order_and_each_words_alone_make_no_comparison(question: str) -> None:
 
 def test_a_comparison_written_with_vs_names_its_subjects() -> None:
     assert analyse("Parking permit vs season ticket: who can apply?").subjects == ("Parking permit", "season ticket")
+
+
+def test_what_is_compared_written_before_the_first_subject_is_the_aspect_not_part_of_it() -> None:
+    analysed = analyse("How do the loan periods for books and DVDs differ?")
+    assert analysed.subjects == ("books", "DVDs") and analysed.aspects == ("loan periods",)
+    # Aspects the question names after the subjects still win.
+    assert analyse("How do the Blue Card and the Green Card differ on fees?").aspects == ("fees",)

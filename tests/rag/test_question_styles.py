@@ -92,8 +92,34 @@ language: zh
 绿卡是全市四座博物馆的通票，年费45欧元，凡年满16岁的人都可以申请，不需要提供居住证明。绿卡可以在网上或任何一座博物馆的售票处办理，自第一次参观之日起一年内有效。
 """
 
+# Plain text whose paragraphs open with run-in headings ("Fees. ..."), and an amount in a currency named by its
+# country's word ("Larkhaven dollars").
+HARBOUR = """Larkhaven harbour mooring permits
+
+A mooring permit lets a boat owner keep a boat at one of the three city marinas. Permits
+are issued by the Larkhaven Harbour Office.
+
+Fees. A summer permit costs 240 Larkhaven dollars and a full-year permit costs 610
+Larkhaven dollars. Owners over 70 pay half.
+
+Waiting list. Since 2021 new applicants join a waiting list. An applicant needs 30 points
+to be offered a berth; points are given for each year spent on the list.
+
+Guests. A permit holder may invite one guest boat for up to three nights a season.
+"""
+
+# A table whose rows are the things a question compares.
+LOANS = """# Larkhaven library loans
+
+| Item | Loan period | Items at once |
+|---|---|---|
+| Books | 3 weeks | 15 |
+| Films | 1 week | 5 |
+"""
+
 DOCUMENTS = {"larkhaven-cultural-passes.md": PASSES, "larkhaven-library-notice.txt": NOTICE,
-             "larkhaven-passes-zh.md": PASSES_ZH}
+             "larkhaven-passes-zh.md": PASSES_ZH, "larkhaven-harbour-permits.txt": HARBOUR,
+             "larkhaven-library-loans.md": LOANS}
 OURS = {Path(name).stem for name in DOCUMENTS}
 
 
@@ -104,7 +130,7 @@ KNOWN_WEAKNESS = "issue 11: the extractive answerer does not handle this style y
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, str]]:
-    """The three documents ingested with the real corpus into a fresh KVISA_HOME, and their cleaned texts."""
+    """Our documents ingested with the real corpus into a fresh KVISA_HOME, and their cleaned texts."""
     from ingest.pipeline import ingest_sources
 
     folder = tmp_path_factory.mktemp("larkhaven")
@@ -285,6 +311,31 @@ def test_a_comparison_with_a_side_the_documents_never_mention_is_refused(assista
     assert answer.refused, answer.text
     assert "12 March 2024" in answer.text  # the closest passage shown is the side the documents do cover
     check_citations(answer, texts)
+
+
+def test_an_amount_in_a_currency_named_by_its_country(assistant: Assistant, texts: dict[str, str]) -> None:
+    check(assistant.ask("How much does a summer mooring permit cost in Larkhaven?"), texts, "240 Larkhaven dollars")
+
+
+def test_a_paragraph_under_a_run_in_heading_is_about_that_heading(assistant: Assistant, texts: dict[str, str]) -> None:
+    # "An applicant needs 30 points" names no waiting list: its paragraph's run-in heading does.
+    answer = assistant.ask("How many points does an applicant on the mooring waiting list need?")
+    check(answer, texts, "30 points")
+    assert "larkhaven-harbour-permits" in {c.doc_id for c in answer.citations}
+
+
+def test_a_number_in_a_table_row_counts_what_the_row_names(assistant: Assistant, texts: dict[str, str]) -> None:
+    check(assistant.ask("How many films can a Larkhaven library member borrow at once?"), texts, "5")
+
+
+def test_a_comparison_of_two_rows_of_a_table(assistant: Assistant, texts: dict[str, str]) -> None:
+    answer = assistant.ask("How do the loan periods for books and films differ at the Larkhaven library?")
+    assert answer.table is not None, answer.full_text
+    assert answer.table.columns == ["aspect", "books", "films"], answer.table.columns
+    (row,) = answer.table.rows
+    by_n = {c.n: c for c in answer.citations}
+    assert all(c.n is not None and _in_passage(c.text, by_n[c.n].text) for c in row.cells), row
+    check(answer, texts, "3 weeks", "1 week")
 
 
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",

@@ -7,8 +7,8 @@ import pytest
 
 from rag.question import analyse
 from rag.retrieve import Evidence
-from rag.score import Logistic, Ranking, Scorer, classes_of, defines, has_shape, score_units
-from rag.terms import says_absent
+from rag.score import Logistic, Ranking, Scorer, classes_of, defines, features_of, has_shape, score_units
+from rag.terms import says_absent, tokenize
 from rag.types import Passage
 
 
@@ -61,6 +61,11 @@ def test_a_heading_like_missing_says_absent() -> None:
     ("money", "每宗申请收费1,000港元。", True),
     ("money", "The permit lasts 3 years for 3 million people.", False),
     ("money", "The EURO area grew in 2024.", False),
+    ("money", "A candidate must earn at least 5,600 Singapore dollars a month.", True),  # a country names the currency
+    ("money", "The fund holds 2 million Hong Kong dollars.", True),
+    ("person", "Candidates earning more than that are exempt.", True),  # a person noun opening a sentence
+    ("person", "The permit is issued by the Harbour Office.", True),  # "who" is answered by a body as often
+    ("person", "The permit is valid for two years.", False),
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
@@ -103,3 +108,33 @@ def test_a_fitted_ranking_orders_the_units_and_the_probability_stays_the_units_o
     reranked = score_units(question, units, np.ones(2) / np.sqrt(2), lambda form: 1.0, reversed_, top_k=5)
     assert [u.text for u in reranked] == [units[1].text, units[0].text]
     assert [u.score for u in reranked] == [ranked[1].score, ranked[0].score] and ranked[0].score > ranked[1].score
+
+
+def _row(text: str, header: str) -> Evidence:
+    passage = Passage("loans#0", "loans", f"{header}\n{text}", 1.0, title="Loans", start=0, end=len(header) + len(text))
+    metadata = {"doc_id": "loans", "start": len(header) + 1, "end": len(header) + 1 + len(text),
+                "kind": "table_row", "header": header}
+    return Evidence("loans:1", text, metadata, passage, rank=0, terms=frozenset(tokenize(text)),
+                    context_terms=frozenset(tokenize(header)), vector=np.ones(2) / np.sqrt(2))
+
+
+def _features(question: str, evidence: Evidence) -> dict[str, float]:
+    asked = analyse(question)
+    weights = {t.text: 1.0 for t in asked.focus}
+    return features_of(asked, evidence, np.ones(2) / np.sqrt(2), weights, top_k=5)[0]
+
+
+def test_a_number_in_a_table_row_counts_what_the_row_names() -> None:
+    header = "| Item | Loan period | Items at once |"
+    assert _features("How many books can I borrow at once?", _row("| Books | 3 weeks | 20 |", header))["typed"] == 1.0
+    # The same number does not count films in a row about books.
+    assert _features("How many films can I borrow at once?", _row("| Books | 3 weeks | 20 |", header))["typed"] == 0.0
+
+
+def test_a_unit_labelled_with_what_is_asked() -> None:
+    labelled = _unit("Effective date: 1 May 2024.", 0)
+    labelled.terms = frozenset(tokenize(labelled.text))
+    assert _features("What is the effective date of the rules?", labelled)["label"] == 1.0
+    assert _features("What is the fee for a permit?", labelled)["label"] == 0.0
+    plain = _unit("The rules apply from 1 May 2024.", 0)
+    assert _features("What is the effective date of the rules?", plain)["label"] == 0.0
