@@ -53,7 +53,9 @@ def read_blocks(doc: Document) -> list[Block]:
             continue
         line = doc.text[block.start : block.end]
         next_line = doc.text[after.start : after.end] if after else ""
-        if is_section_label(line) or (not has_headings and _looks_like_plain_heading(line, next_line)):
+        # The first line a plain text was titled by is its title, whatever follows it (a numbered heading, say).
+        is_title = i == 0 and not has_headings and line.strip() == doc.title
+        if is_title or is_section_label(line) or (not has_headings and _looks_like_plain_heading(line, next_line)):
             title = line.strip("*_ ").rstrip(":：").strip()
             # A first line that is the document's title heads the whole text, as a single "# " does in Markdown.
             block.kind, block.level, block.title = "heading", 1 if i == 0 and title == doc.title else 2, title

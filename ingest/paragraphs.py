@@ -37,8 +37,9 @@ def join_lines(left: str, right: str) -> str:
     """Join two pieces of one paragraph the way the language writes them: nothing between Chinese characters."""
     if not left or not right:
         return left or right
-    if _is_wide(left[-1]) and _is_wide(right[0]):
-        return left + right  # Chinese and Japanese put no space between words, so a wrap adds none
+    if (_is_wide(left[-1]) and (_is_wide(right[0]) or right[0].isdigit())) \
+            or (left[-1].isdigit() and _is_wide(right[0])):
+        return left + right  # Chinese puts no space between words, nor around a number ("自2024年1月1日")
     if left[-1] == "-" and len(left) > 1 and left[-2].isalpha() and right[0].islower():
         return left + right  # a compound cut after its hyphen ("well-" / "known") stays one word
     return f"{left} {right}"
@@ -121,8 +122,8 @@ def _continues(before: str, line: str, width: int | None, in_list: bool) -> bool
     # Even in a text that is not wrapped throughout, a line cut mid-sentence before a lower-case word goes on;
     # so does a long Chinese line cut mid-sentence (a heading is short, an introduction ends in a colon).
     cut_mid_sentence = (before[-1].isalnum() or before[-1] in ",-") and line[0].islower()
-    cut_chinese = (_is_wide(before[-1]) and _is_wide(line[0]) and display_width(before) >= _MIN_WRAP
-                   and not _ends_sentence(before) and before[-1] not in "：；")
+    cut_chinese = (_is_wide(before[-1]) and (_is_wide(line[0]) or line[0].isdigit())
+                   and display_width(before) >= _MIN_WRAP and not _ends_sentence(before) and before[-1] not in "：；")
     return wrapped or cut_mid_sentence or cut_chinese
 
 

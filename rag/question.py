@@ -42,7 +42,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
               r"|\bhow much (?:is|are|was|were) the\b"
               r"|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
               r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
-              r"|多少钱|费用|收费|工资|薪水|薪资|价格|金额"),
+              r"|多少钱|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费"),
     ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|average|total|cap|"
                  r"limit|quota|threshold|rate|score|level)\b|最高|最低|上限|下限|平均"),
     ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
@@ -155,7 +155,10 @@ def _asked_type(text: str) -> str:
     typed = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
     if typed == "other" and not _ASKS.search(text):
         typed = _noun_type(text) or typed
-    if typed in ("other", "list") and _SHORT_WHAT_IS.match(text) and len(tokenize(text, precise=True)) <= 3:
+    # "What is J-Skip?" asks what a thing is; "What are the COMPASS criteria?" asks for the members of a set.
+    plural_set = typed == "list" and re.match(r"^\s*what are the\b", text, re.IGNORECASE)
+    if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text) \
+            and len(tokenize(text, precise=True)) <= 3:
         return "definition"
     return typed
 
@@ -196,6 +199,10 @@ _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten several 
 _CONTAINER_NOUNS = frozenset(stem(w) for w in """group groups type types kind kinds sort sorts category categories
     way ways thing things example examples form forms part parts option options item items aspect aspects
     area areas field fields member members detail details""".split())
+# Nouns that name the kind of answer rather than a thing ("what percentage", "what amount", "the processing
+# time"): the answer states a share, an amount or a span, rarely the word itself.
+_MEASURE_NOUNS = frozenset(stem(w) for w in """percentage percent proportion share fraction ratio number amount
+    sum figure total date day time length duration""".split())
 
 
 def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:
@@ -221,7 +228,7 @@ def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> T
     else:
         before = re.split(r"\s(?:of|for|to|in|on|under|about)\s", f" {phrase} ")[0]
         head = ([t for t in tokenize(before, precise=True) if t in tokens] or tokens)[-1]
-    if head in _CONTAINER_NOUNS:
+    if head in _CONTAINER_NOUNS or head in _MEASURE_NOUNS:
         return None
     return next((t for t in focus if t.text == head), None)
 

@@ -144,3 +144,11 @@ def test_a_run_in_heading_heads_its_paragraph_and_stays_in_its_first_sentence() 
         # An answer word is a sentence of its own, and the paragraph after a run-in one is back under the title.
         ("", ["No.", "The office does not sell weekly permits.", "Permits are not transferable."]),
     ]
+
+
+def test_a_plain_text_title_followed_by_a_short_heading_is_not_evidence() -> None:
+    text = "停车证办理须知\n\n一、适用范围\n本须知适用于老城区居民。\n\n二、收费标准\n每年收费300元。\n"
+    doc = parse_bytes(text.encode(), ".txt", "park.txt", "park.txt", "park", {})
+    assert doc.title == "停车证办理须知"
+    assert [(s.name, [u.text for u in s.units]) for s in split_sections(doc)] == [
+        ("一、适用范围", ["本须知适用于老城区居民。"]), ("二、收费标准", ["每年收费300元。"])]

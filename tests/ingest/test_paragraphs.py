@@ -184,3 +184,18 @@ def test_join_lines_by_language() -> None:
     assert join_lines("发给入境的外国青年", "科技人才。") == "发给入境的外国青年科技人才。"
     assert join_lines("a well-", "known university") == "a well-known university"
     assert join_lines("the H-1B", "program") == "the H-1B program"
+    # A number inside Chinese text takes no space either side: "自2024年" / "1月1日" is one date.
+    assert join_lines("核发，自2024年", "1月1日起实行。") == "核发，自2024年1月1日起实行。"
+    assert join_lines("每年收费300", "元。") == "每年收费300元。"
+
+
+def test_a_chinese_line_wrapped_before_a_number_under_numbered_headings() -> None:
+    # Numbered Chinese headings ("一、适用范围") are short lines: the paragraphs under them are still wrapped,
+    # and a wrap between "2024年" and "1月1日" must not end a sentence there.
+    raw = ("停车证办理须知\n\n一、适用范围\n"
+           "本须知适用于在老城区居住的居民申请路边停车证。停车证由市交通运输局核发，自2024年\n"
+           "1月1日起实行。\n\n二、收费标准\n"
+           "第一张停车证每年收费300元，第二张停车证每年收费600元。七十岁以上老人免收费用。\n")
+    _, sections = sections_of(raw)
+    assert [u.text for u in sections["一、适用范围"]] == [
+        "本须知适用于在老城区居住的居民申请路边停车证。", "停车证由市交通运输局核发，自2024年1月1日起实行。"]

@@ -23,6 +23,9 @@ from rag.question import analyse, answer_type, defined_term
     ("Library card period of validity?", "duration"),
     ("What is the effective date of the bylaw?", "date"),
     ("What is a 'reading room pass'?", "definition"),
+    # A Chinese question names money by its noun: a fine, a subsidy, an application fee.
+    ("违规停车罚款多少？", "money"),
+    ("申请费是多少？", "money"),
 ])
 def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
     assert answer_type(question) == kind
@@ -35,6 +38,14 @@ def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
     assert documents is not None and documents.text == "document"
     fee = analyse("What is the parking permit fee?").attribute
     assert fee is not None and fee.text == "fee"
+    # A noun naming the kind of answer is not a thing the answer must mention: "30%" answers "what percentage".
+    assert analyse("What percentage of members stopped visiting because of fines?").attribute is None
+    assert analyse("What is the processing time for a parking permit?").attribute is None
+
+
+def test_what_are_the_members_of_a_set_is_a_list_not_a_definition() -> None:
+    assert answer_type("What are the parking permit criteria?") == "list"
+    assert answer_type("What is a parking permit?") == "definition"
 
 
 @pytest.mark.parametrize(("question", "term"), [

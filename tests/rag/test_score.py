@@ -66,6 +66,8 @@ def test_a_heading_like_missing_says_absent() -> None:
     ("person", "Candidates earning more than that are exempt.", True),  # a person noun opening a sentence
     ("person", "The permit is issued by the Harbour Office.", True),  # "who" is answered by a body as often
     ("person", "The permit is valid for two years.", False),
+    ("person", "七十岁以上老人和残疾人免收费用。", True),
+    ("person", "第一张停车证每年收费300元。", False),
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
