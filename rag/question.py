@@ -152,6 +152,10 @@ def _asked_type(text: str) -> str:
         return "yes_no"
     if _WHAT_IS_THE_DATE.search(text):
         return "date"
+    # A Chinese question word outranks a noun it asks about: "哪些人可以免交费用" asks who, not how much.
+    asked_by_word = next((name for name, pattern in _ZH_ASKING_WORDS if pattern.search(text)), None)
+    if asked_by_word:
+        return asked_by_word
     typed = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
     if typed == "other" and not _ASKS.search(text):
         typed = _noun_type(text) or typed
@@ -163,6 +167,9 @@ def _asked_type(text: str) -> str:
     return typed
 
 
+_ZH_ASKING_WORDS = (("organisation", re.compile(r"哪个(?:部门|机构|单位)|什么(?:部门|机构)|哪些(?:部门|机构)")),
+                    ("person", re.compile(r"谁|哪位|什么人|哪些人")),
+                    ("place", re.compile(r"哪里|哪儿|在哪(?![几些个一])")))  # "在哪几条" asks which ones, not where
 _ASKS = re.compile(r"\b(?:what|when|who|whom|whose|where|why|how|which|is|are|was|were|do|does|did|can|could|will|"
                    r"would|should|has|have|must|may)\b|什么|何时|多少|哪|谁|几|是否|为什么|如何|怎么|吗", re.IGNORECASE)
 

@@ -65,8 +65,10 @@ SHAPES: dict[str, re.Pattern[str]] = {
                                r"Service|Services|Bureau|Commission|Court|Congress|Government|University|Bank)\b"
                                r"|\b[A-Z]{2,}\b|部|局|院|委员会|政府|机构|署|大学"),
     "place": re.compile(r"\b(?:in|at|from|to|inside|outside)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:country|countries|abroad|"
-                        r"overseas|domestic|embass(?:y|ies)|consulates?|online|office|branch|desk|counter|website)\b"
-                        r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆"),
+                        r"overseas|domestic|embass(?:y|ies)|consulates?|online|office|branch|desk|counter|website|"
+                        r"portal|centre|center|app)\b"
+                        r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆|中心|大厅|平台|小程序"
+                        r"|官网|柜台"),
     "reason": re.compile(r"\b(?:because|since|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
                          r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
                          r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"

@@ -26,6 +26,10 @@ from rag.question import analyse, answer_type, defined_term
     # A Chinese question names money by its noun: a fine, a subsidy, an application fee.
     ("违规停车罚款多少？", "money"),
     ("申请费是多少？", "money"),
+    # ... and a Chinese question word outranks the noun it asks about.
+    ("哪些人可以免交停车证费用？", "person"),
+    ("在哪里缴纳停车费？", "place"),
+    ("分别在哪几条？", "count"),
 ])
 def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
     assert answer_type(question) == kind

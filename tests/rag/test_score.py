@@ -68,6 +68,8 @@ def test_a_heading_like_missing_says_absent() -> None:
     ("person", "The permit is valid for two years.", False),
     ("person", "七十岁以上老人和残疾人免收费用。", True),
     ("person", "第一张停车证每年收费300元。", False),
+    ("place", "申请人可以通过小程序或者到区政务服务中心办理。", True),
+    ("place", "Apply through the online portal or at a service centre.", True),
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
