@@ -23,11 +23,7 @@ _REGRESSED = pytest.mark.xfail(strict=True, reason="issue 11: missed since the a
 # (dev-004) is answered again since Chinese units are also read through their English (stop 21).
 _UNDER_THRESHOLD = pytest.mark.xfail(strict=True, reason="issue 11: refused since the refit of stop 19 raised the "
                                                           "threshold; the closest passage shown is the right one")
-# Stop 22: a unit labelled with what is asked ("Recent graduates' unemployment: 6.1% ... 7.5% ...") now comes
-# first for dev-004; it states both rates, and the source the question's second half asks for is in another unit.
-_LABEL_FIRST = pytest.mark.xfail(strict=True, reason="issue 11: the labelled unit with both rates comes first and "
-                                                      "the source, in another unit, is left out")
-ANSWERABLE = ["dev-002", pytest.param("dev-004", marks=_LABEL_FIRST), "dev-010",
+ANSWERABLE = ["dev-002", "dev-004", "dev-010",
               "dev-011",  # yes/no: missed until the refit of 2026-11-30
               pytest.param("dev-016", marks=_UNDER_THRESHOLD),
               pytest.param("dev-020", marks=_REGRESSED),  # list items shown by their labels: "DOD", not its expansion
