@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from kvisa.settings import AnswerTuning
 from rag.names import visa_classes
 from rag.question import Question
-from rag.score import REQUIRED_SHAPES, ScoredUnit, Scorer, answerability_features
+from rag.score import ScoredUnit, Scorer, answerability_features
+from rag.shapes import REQUIRED_SHAPES
 from rag.terms import covers, tokenize
 
 # A further unit joins the answer when it scores at least this share of the best one (fitted on train: 0.6

@@ -1,0 +1,50 @@
+"""What each kind of answer looks like in a sentence, and what a definition looks like, on made-up sentences."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.shapes import defines, has_shape
+
+
+@pytest.mark.parametrize(("term", "text", "defined"), [
+    ("Blue Card", "The Blue Card is a membership of the city library.", True),
+    ("late charge", "A late charge: 20 cents a day per item.", True),
+    ("J-Pass", 'The fast track, called "J-Pass", skips the waiting list.', True),
+    ("reading room pass", 'Visitors receive a day ticket (the "reading room pass").', True),
+    ("NPRM", "Action: notice of proposed rulemaking.", True),  # an acronym spelled out
+    ("Q1 visa", "| (8) | Q1 | Family members who come to live with relatives |", True),  # a row of a visa table
+    ("Blue Card", "Holders of a Blue Card may borrow 15 items.", False),  # mentioned, not defined
+    ("RIN", "Regulation text follows.", False),  # one word never spells an acronym
+])
+def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
+    assert defines(term, text) is defined
+
+
+@pytest.mark.parametrize(("answer_type", "text", "typed"), [
+    ("count", "积分达到85分以上的，可以认定为A类。", True),  # a number between Chinese characters counts
+    ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
+    ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
+    ("duration", "A worker may settle after 5 years.", True),
+    ("duration", "外国人应当在入境后30日内申请居留许可。", True),
+    ("duration", "审批部门在受理后10个工作日内作出决定。", True),
+    ("duration", "自2017年4月1日起施行。", False),  # a date, not a duration
+    ("money", "The employer pays a fee of EUR 411.", True),  # an ISO currency code before the amount
+    ("money", "| Work permit | CAD 155 | worker |", True),
+    ("money", "The salary must reach 3 million yen a year.", True),
+    ("money", "申请人须缴付155加元。", True),
+    ("money", "每宗申请收费1,000港元。", True),
+    ("money", "The permit lasts 3 years for 3 million people.", False),
+    ("money", "The EURO area grew in 2024.", False),
+    ("money", "A candidate must earn at least 5,600 Singapore dollars a month.", True),  # a country names the currency
+    ("money", "The fund holds 2 million Hong Kong dollars.", True),
+    ("person", "Candidates earning more than that are exempt.", True),  # a person noun opening a sentence
+    ("person", "The permit is issued by the Harbour Office.", True),  # "who" is answered by a body as often
+    ("person", "The permit is valid for two years.", False),
+    ("person", "七十岁以上老人和残疾人免收费用。", True),
+    ("person", "第一张停车证每年收费300元。", False),
+    ("place", "申请人可以通过小程序或者到区政务服务中心办理。", True),
+    ("place", "Apply through the online portal or at a service centre.", True),
+])
+def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
+    assert has_shape(answer_type, text) is typed
