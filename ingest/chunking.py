@@ -53,8 +53,10 @@ def read_blocks(doc: Document) -> list[Block]:
             continue
         line = doc.text[block.start : block.end]
         next_line = doc.text[after.start : after.end] if after else ""
-        # The first line a plain text was titled by is its title, whatever follows it (a numbered heading, say).
-        is_title = i == 0 and not has_headings and line.strip() == doc.title
+        # The first line a plain text was titled by is its title, whatever follows it (a numbered heading, say),
+        # unless it is a sentence: a text of one sentence is titled by it and still says it.
+        is_title = (i == 0 and not has_headings and after is not None and line.strip() == doc.title
+                    and not line.rstrip().endswith((".", "!", "?", "。", "！", "？")))
         if is_title or is_section_label(line) or (not has_headings and _looks_like_plain_heading(line, next_line)):
             title = line.strip("*_ ").rstrip(":：").strip()
             # A first line that is the document's title heads the whole text, as a single "# " does in Markdown.

@@ -152,3 +152,6 @@ def test_a_plain_text_title_followed_by_a_short_heading_is_not_evidence() -> Non
     assert doc.title == "停车证办理须知"
     assert [(s.name, [u.text for u in s.units]) for s in split_sections(doc)] == [
         ("一、适用范围", ["本须知适用于老城区居民。"]), ("二、收费标准", ["每年收费300元。"])]
+    # A text of one sentence is titled by it, and still says it.
+    one = parse_bytes(b"The harbour fee is 40 dollars a night.\n", ".txt", "fee.txt", "fee.txt", "fee", {})
+    assert [u.text for s in split_sections(one) for u in s.units] == ["The harbour fee is 40 dollars a night."]
