@@ -78,24 +78,22 @@ _RUN_IN = re.compile(r"[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}\.")
 _ANSWER_WORDS = frozenset("yes no none not ok okay right wrong true false correct indeed".split())
 
 
-def run_in_heading(paragraph: str) -> str:
-    """The run-in heading a paragraph opens with, without its period; "" when it has none."""
-    spans = sentence_spans(paragraph)
+def run_in_heading(paragraph: str, spans: list[tuple[int, int]]) -> str:
+    """The run-in heading a paragraph (split into sentence `spans`) opens with, without its period; "" when none."""
     first = paragraph[spans[0][0] : spans[0][1]] if len(spans) > 1 else ""
     if _RUN_IN.fullmatch(first) and first.rstrip(".").lower() not in _ANSWER_WORDS:
         return first.rstrip(".")
     return ""
 
 
-def _run_in_joined(body: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    return [(spans[0][0], spans[1][1]), *spans[2:]] if run_in_heading(body) else spans
-
-
-def _text_units(text: str, block: Block, section: str) -> list[Unit]:
-    """The sentences of one paragraph or list item; the first one starts its line."""
+def _text_units(text: str, block: Block, section: str, spans: list[tuple[int, int]], run_in: bool) -> list[Unit]:
+    """The sentences (`spans` of the block's text) of one paragraph or list item; the first one starts its line.
+    A run-in heading stays in the sentence after it."""
     body = text[block.start : block.end]
+    if run_in:
+        spans = [(spans[0][0], spans[1][1]), *spans[2:]]
     units = []
-    for a, b in _run_in_joined(body, sentence_spans(body)):
+    for a, b in spans:
         piece = body[a:b].strip("*_ ")  # emphasis around a sentence is not part of it
         if piece:
             start = block.start + body.index(piece, a)
@@ -116,15 +114,17 @@ def split_sections(doc: Document) -> list[Section]:
             shown = [t for lvl, t in path if not (top_is_title and lvl == 1)]
             sections.append(Section(shown))
             continue
-        label = run_in_heading(doc.text[block.start : block.end]) if block.kind != "row" else ""
+        if block.kind == "row":
+            section = sections[-1]
+            section.units.append(_table_row_unit(doc.text, block, section.name or doc.title))
+            continue
+        body = doc.text[block.start : block.end]
+        spans = sentence_spans(body)
+        label = run_in_heading(body, spans)
         if label:  # the paragraph is a section of its own, under its run-in heading; the next one is not
             sections.append(Section([*shown, label]))
         section = sections[-1]
-        name = section.name or doc.title
-        if block.kind == "row":
-            section.units.append(_table_row_unit(doc.text, block, name))
-        else:
-            section.units.extend(_text_units(doc.text, block, name))
+        section.units.extend(_text_units(doc.text, block, section.name or doc.title, spans, bool(label)))
         if label:
             sections.append(Section(shown))
     return [s for s in sections if s.units]

@@ -61,7 +61,7 @@ def speaks_of(words: tuple[str, ...], named: bool, evidence: Evidence) -> bool:
     signalled by any one of its words."""
     terms = evidence.terms
     if evidence.metadata.get("kind") == "table_row":  # a row speaks of what its columns are headed
-        terms = terms | frozenset(tokenize(evidence.metadata.get("header", "")))
+        terms = terms | evidence.header_terms
     if named:
         return all(covers(_with_alternatives((w,)), terms) for w in words)
     return covers(words, terms)

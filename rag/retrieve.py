@@ -6,6 +6,7 @@ import contextlib
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,11 @@ class Evidence:
     @property
     def end(self) -> int:
         return int(self.metadata["end"])
+
+    @cached_property
+    def header_terms(self) -> frozenset[str]:
+        """Terms of a table row's column names (none for other units): what the row's cells are about."""
+        return frozenset(tokenize(self.metadata.get("header", "")))
 
     @property
     def context(self) -> str:

@@ -166,7 +166,7 @@ def _row_counts(question: Question, evidence: Evidence) -> bool:
     "| Item | Loan period | Items at once |" answers "How many books ..."), not the word after it."""
     if question.answer_type != "count" or not question.counted or evidence.metadata.get("kind") != "table_row":
         return False
-    named = evidence.terms | frozenset(tokenize(evidence.metadata.get("header", "")))
+    named = evidence.terms | evidence.header_terms
     return has_shape("count", evidence.text) and any(covers((c,), named) for c in question.counted)
 
 
