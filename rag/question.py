@@ -42,7 +42,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
               r"|\bhow much (?:is|are|was|were) the\b"
               r"|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
               r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
-              r"|多少钱|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费"),
+              r"|多少钱|多少(?:[欧美港澳加日]?元|英镑|块)|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费"),
     ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|average|total|cap|"
                  r"limit|quota|threshold|rate|score|level)\b|最高|最低|上限|下限|平均"),
     ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
@@ -214,9 +214,55 @@ _MEASURE_NOUNS = frozenset(stem(w) for w in """percentage percent proportion sha
     sum figure total date day time length duration""".split())
 
 
+# A Chinese question word, with a measure word after it or not ("多少名额", "几名美国员工", "哪些材料"), or one
+# that ends the question after a copula ("积分标准是多少"): the noun phrase next to it is what is asked.
+_ZH_ASKING = re.compile(r"(多少|几|哪些|哪几|哪个|什么)([个名项种位条次家所件类张份笔本]?)")
+_ZH_COPULA = re.compile(r"(?:是|为|有)$")
+# Chinese nouns that name the kind of answer, a currency, a difference, or only a container of its members
+# ("什么时间", "多少欧元", "有什么不同", "哪些方面").
+_ZH_MEASURE_NOUNS = frozenset("""时间 期限 日期 金额 数量 数额 数目 比例 天数 人数 费用
+    欧元 美元 港元 澳元 加元 英镑 日元
+    人民币 不同 区别 差别 差异 方面 类别 种类 东西 情况 内容 地方 环节 步骤 条件""".split())
+# Nouns that head a phrase without saying what it is about ("收入要求", "积分标准"): the noun before them does.
+_ZH_GENERIC_HEADS = frozenset("要求 标准 规定 情况".split())
+# Words that end a noun phrase: what follows them is the rest of the sentence ("几个工作日才能出结果").
+_ZH_PHRASE_ENDS = frozenset("才能 可以 能够 需要 必须 应当 应该 之后 以后 以前 之前".split())
+
+
+def _zh_attribute(text: str, focus: tuple[Term, ...]) -> Term | None:
+    """The noun a Chinese "多少X / 几名X / 哪些X" or "X是多少" question asks about: the last noun of the phrase
+    after the question word, else of the phrase before a final "是多少"."""
+    match = _ZH_ASKING.search(text)
+    if not match:
+        return None
+    starts, ends, position = {}, {}, 0
+    for term in focus:  # focus terms come in the order the question writes them
+        start = text.find(term.text, position)
+        if start >= 0:
+            starts[start], ends[start + len(term.text)] = term, term
+            position = start + len(term.text)
+    phrase: list[Term] = []
+    at = match.end() if match.end() in starts else match.end(1)
+    while at in starts and starts[at].text not in _ZH_PHRASE_ENDS:  # the terms written one after another
+        phrase.append(starts[at])
+        at += len(starts[at].text)
+    if not phrase and not text[match.end():].strip(" ？?。.！!"):
+        head = text[: match.start()]
+        at = len(head) - 1 if _ZH_COPULA.search(head) else -1
+        while at in ends:
+            phrase.insert(0, ends[at])
+            at -= len(ends[at].text)
+        while len(phrase) > 1 and phrase[-1].text in _ZH_GENERIC_HEADS:
+            phrase.pop()
+    chosen = phrase[-1] if phrase else None
+    return chosen if chosen and chosen.text not in _ZH_MEASURE_NOUNS and len(chosen.text) > 1 else None
+
+
 def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:
     """The noun a "what X / which X / what is the X / how many X" question asks about, skipping visa-class
     names ("What is the K visa fee?" -> fee). Other questions ask about their whole focus, not one noun."""
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return _zh_attribute(text, focus)
     match = _NOMINAL_WH.search(text)
     if not match:
         return None

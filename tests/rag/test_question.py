@@ -47,6 +47,21 @@ def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
     assert analyse("What is the processing time for a parking permit?").attribute is None
 
 
+@pytest.mark.parametrize(("question", "attribute"), [
+    ("市图书馆每年发放多少张借书证名额？", "名额"),  # the last noun of the phrase after the measure word "张"
+    ("公园每年有多少停车名额？", "名额"),
+    ("停车场最少要有几名管理员？", "管理员"),
+    ("停车证的申请费是多少？", "申请费"),
+    ("月票的收入要求是多少？", "收入"),  # "要求" heads the phrase without saying what is asked
+    ("一般要等几个工作日才能拿到停车证？", "工作日"),
+    ("办停车证要交多少欧元？", None),  # a currency is the kind of answer, not a thing named
+    ("申请停车证有什么条件？", None),  # the conditions are stated, rarely the word "条件"
+    ("停车证什么时候到期？", None),
+])
+def test_the_noun_a_chinese_question_asks_about(question: str, attribute: str | None) -> None:
+    found = analyse(question).attribute
+    assert (found.text if found else None) == attribute
+
 def test_what_are_the_members_of_a_set_is_a_list_not_a_definition() -> None:
     assert answer_type("What are the parking permit criteria?") == "list"
     assert answer_type("What is a parking permit?") == "definition"

@@ -339,7 +339,9 @@ def test_a_comparison_of_two_rows_of_a_table(assistant: Assistant, texts: dict[s
 
 
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
-               "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?"]
+               "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?",
+               # The page's own topic words are in every sentence; the noun asked for ("名额", "押金") is in none.
+               "绿卡每年发放多少名额？", "蓝卡的押金是多少？"]
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)
@@ -347,5 +349,5 @@ def test_what_the_documents_do_not_say_is_refused(assistant: Assistant, texts: d
                                                   question: str) -> None:
     answer = assistant.ask(question)
     assert answer.refused, answer.text
-    assert answer.text.startswith("The corpus does not answer this question."), answer.text
+    assert answer.text.startswith(("The corpus does not answer this question.", "语料库中没有")), answer.text
     check_citations(answer, texts)
