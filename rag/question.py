@@ -57,7 +57,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
               r"哪个国家|哪国"),
     ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|^\s*what (is|are) (an? |the )?['\"‘“]"
                    r"|\bwhat is meant by\b|\bdefin(e|ition)\b"
-                   r"|\bmeaning of\b|什么是|是什么意思|指什么|含义|定义|是指什么|指的是什么"),
+                   r"|\bmeaning of\b|什么是|是什么意思|指什么|含义|定义|是指什么|指的是什么|(?:到底|究竟)是什么"),
     ("list", r"\bwhat are the\b|\bwhich .{1,40}\b(are|were)\b|\blist\b|\bname the\b|\bwhat (kinds?|types?|"
              r"categories|groups|conditions|requirements|documents|steps|options|criteria)\b|哪些|哪几"),
 )
@@ -66,7 +66,7 @@ _YES_NO = re.compile(r"^\s*(?:(?:and|so|but|also)\s+)?(is|are|was|were|do|does|d
                      r"|has|have|had|must|may|might|isn't|aren't|doesn't|don't|didn't|won't|can't)\b"
                      r"|吗[？?]?\s*$|是否|能否|可否|是不是|有没有|需不需要|要不要|会不会|能不能|可不可以",
                      re.IGNORECASE)
-_SHORT_WHAT_IS = re.compile(r"^\s*what (is|are) (an? |the )?([\w' -]{2,40})\?*\s*$", re.IGNORECASE)
+_SHORT_WHAT_IS = re.compile(r"^\s*what (is|are) (an? |the )?([\w'% -]{2,40})\?*\s*$", re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(differ|differs|difference|differences|different|compare[ds]?|comparison|versus|vs\.?|"
                          r"contrast|similarit(y|ies)|in common)\b|区别|不同|差异|相比|比较|异同|对比", re.IGNORECASE)
 # Two questions in one: "... and when does it ...?", "...? And who ...?", "……，以及……？"
@@ -304,6 +304,7 @@ def defined_term(text: str) -> str:
     match = _DEFINED.search(text.strip())
     term = next((g for g in match.groups() if g), "") if match else ""
     term = re.sub(r"^(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?['’]s\s+)", "", term.strip(" ?？"))  # "China's Q1 visa"
+    term = re.sub(r"(?:具体|到底|究竟|主要|一般)+$", "", term)  # "人才引进落户具体是什么意思": the adverb asks nothing
     return term if len(term.split()) <= 5 else ""
 
 

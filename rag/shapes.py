@@ -80,8 +80,8 @@ NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|
 
 
 def defines(term: str, text: str) -> bool:
-    """Does the text define the term: "X is / means / refers to", "X: ...", "X (...)", "called X",
-    "... (the "X")", "X是 / 指"? A text that merely mentions X does not."""
+    """Does the text define the term: "X is / means / refers to", "X: ...", "X (...)", "X, a ...", "X, which ...",
+    "called X", "... (the "X")", "X是 / 指 / ，即"? A text that merely mentions X ("apply for X") does not."""
     if not term:
         return True
     if term.isupper() and term.isalpha() and _spells(term, text):  # "NPRM": "notice of proposed rulemaking"
@@ -90,10 +90,18 @@ def defines(term: str, text: str) -> bool:
     if bare != term and re.search(rf"\|\s*{re.escape(bare)}\s*\|", text):
         return True
     name = re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"
-    return bool(re.search(
-        rf"(?<!\w){name}\W{{0,3}}\s*(?:is|are|was|means?|meaning|refers?|stands?|denotes|[:：—–(（]|是|指|即)"
-        rf"|(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
-        rf"|[(（]\W{{0,2}}(?:the\s+)?\W{{0,2}}{name}\W{{0,2}}[)）]", text, re.IGNORECASE))
+    start = r"(?<!\w)" if term[0].isascii() else ""  # Chinese writes no space before a word
+    if re.search(
+        rf"{start}{name}\W{{0,3}}\s*(?:is|are|was|means?|meaning|refers?|stands?|denotes|[:：—–(（]|是|指|即)"
+        # an apposition or a relative clause: "the 30% ruling, a tax facility ...", "X, which gives the right to ..."
+        rf"|{start}{name},\s+(?:an?|which)\s"
+        rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
+        rf"|[(（]\W{{0,2}}(?:the\s+)?\W{{0,2}}{name}\W{{0,2}}[)）]", text, re.IGNORECASE):
+        return True
+    # "the TEV procedure": "the combined Entry and Residence (TEV) procedure, which covers ..." spells it out
+    acronym, _, rest = term.partition(" ")
+    return bool(rest and acronym.isupper() and acronym.isalpha() and re.search(
+        rf"[(（]{re.escape(acronym)}[)）]\s+{re.escape(rest)}(?!\w)", text, re.IGNORECASE))
 
 
 _FUNCTION_WORDS = frozenset(("of", "and", "the", "for", "on", "to", "in", "a", "an"))

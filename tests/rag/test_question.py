@@ -65,6 +65,8 @@ def test_the_noun_a_chinese_question_asks_about(question: str, attribute: str | 
 def test_what_are_the_members_of_a_set_is_a_list_not_a_definition() -> None:
     assert answer_type("What are the parking permit criteria?") == "list"
     assert answer_type("What is a parking permit?") == "definition"
+    assert answer_type("What is the 10% rebate?") == "definition"
+    assert answer_type("绿卡到底是什么？") == "definition"
 
 
 @pytest.mark.parametrize(("question", "term"), [
@@ -74,6 +76,7 @@ def test_what_are_the_members_of_a_set_is_a_list_not_a_definition() -> None:
     ("What is Larkhaven's Green Card?", "Green Card"),
     ("What does late charge mean for library users?", "late charge"),
     ("什么是绿卡？", "绿卡"),
+    ("绿卡具体是什么意思？", "绿卡"),  # the adverb asks nothing
 ])
 def test_the_term_a_definition_question_asks_about(question: str, term: str) -> None:
     assert defined_term(question) == term

@@ -16,6 +16,11 @@ from rag.shapes import defines, has_shape
     ("Q1 visa", "| (8) | Q1 | Family members who come to live with relatives |", True),  # a row of a visa table
     ("Blue Card", "Holders of a Blue Card may borrow 15 items.", False),  # mentioned, not defined
     ("RIN", "Regulation text follows.", False),  # one word never spells an acronym
+    ("10% rebate", "Members may also claim the 10% rebate, a discount on annual fees.", True),  # an apposition
+    ("reader status", "After a year a member may apply for reader status, which lets them borrow rare books.", True),
+    ("LRC procedure", "Schools use the joint Loan and Return (LRC) procedure for class sets.", True),
+    ("会员证", "图书馆为市民办理会员证，即凭身份证免费借阅的证件。", True),  # Chinese: no space before the word
+    ("Blue Card", "Children may apply for the Blue Card at any branch.", False),  # "for" is not "or"
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
