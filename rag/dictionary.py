@@ -85,5 +85,23 @@ def _parse(path: Path) -> dict[str, str]:
 
 
 def english(word: str) -> str:
-    """The English for a Chinese word ("技术" -> "technology; technique; skill"), or "" when none is known."""
-    return _entries().get(word, "")
+    """The English for a Chinese word ("技术" -> "technology; technique; skill"), or "" when none is known. A word
+    the dictionary lacks is read as the words it knows inside it ("担保人" as "担保" and "人")."""
+    entries = _entries()
+    if word in entries:
+        return entries[word]
+    return "; ".join(entries[part] for part in _known_parts(word, entries))
+
+
+def _known_parts(word: str, entries: dict[str, str]) -> list[str]:
+    """The longest known words of two characters or more inside a word, left to right. A single character has
+    too many senses to stand for a part of a word."""
+    parts, start = [], 0
+    while start < len(word) - 1:
+        end = next((e for e in range(len(word), start + 1, -1) if word[start:e] in entries), None)
+        if end is None:
+            start += 1
+        else:
+            parts.append(word[start:end])
+            start = end
+    return parts

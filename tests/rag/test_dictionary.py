@@ -20,6 +20,12 @@ def test_an_unknown_word_has_no_english() -> None:
     assert english("visa") == ""
 
 
+def test_a_word_the_dictionary_lacks_is_read_as_the_words_inside_it() -> None:
+    assert english("担保人") == english("担保")  # "guarantor": "guarantee" and a lone "人", too vague to add
+    assert english("停车证费用") == f"{english('停车')}; {english('费用')}"  # the longest known words, in order
+    assert english("停到") == ""  # two single characters: no word of two or more inside
+
+
 def test_the_glossary_comes_first_and_the_dictionary_can_be_turned_off() -> None:
     assert Glossary({"工人": "employee"}).english("工人") == "employee"
     assert Glossary().english("工人") == "worker"
