@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 
-from rag.question import Question
+from rag.question import Question, content_words
 from rag.retrieve import Evidence
 from rag.score import CLASS_NAME, ScoredUnit, classes_of
 from rag.terms import covers, glossary, tokenize
@@ -42,7 +42,7 @@ def aspects_of(question: Question) -> dict[str, tuple[str, ...]]:
     """Aspect name -> words that signal it: those the question names ("on fees", "the K visa's validity"),
     else the glossary's list."""
     if question.aspects:
-        return {aspect: tuple(tokenize(aspect)) for aspect in question.aspects}
+        return {aspect: content_words(aspect) for aspect in question.aspects}
     subjects = {t for s in question.subjects for t in tokenize(s)} | {s.lower() for s in question.subjects}
     rest = [t.text for t in question.focus if t.text not in _comparing()
             and not any(t.text == s or t.text.startswith(f"{s}'") for s in subjects)]

@@ -97,11 +97,19 @@ def _raw_subjects(text: str) -> tuple[str, ...]:
 _ASPECT_BEFORE = re.compile(r"^(?:the\s+)?(.+?)\s+(?:for|of)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
 
 
+# "the fees for A differ from those for B": the second subject stands in for the aspect with a pronoun.
+_STANDS_IN = re.compile(r"^(?:those|that|the ones?)\s+(?:for|of)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
+
+
 def _shared_aspect(subjects: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The aspect that two subjects share when it is written before the first of them ("the fees for A and B"),
-    and the subjects without it; ("", subjects) otherwise."""
+    """The aspect that two subjects share when it is written before the first of them ("the fees for A and B",
+    "the fees for A ... those for B"), and the subjects without it; ("", subjects) otherwise."""
     match = _ASPECT_BEFORE.match(subjects[0]) if len(subjects) == 2 else None
-    if not match or re.search(r"\s(?:for|of)\s", f" {subjects[1]} ", re.IGNORECASE):
+    if not match:
+        return "", subjects
+    if stands_in := _STANDS_IN.match(subjects[1]):
+        return match.group(1), (match.group(2), stands_in.group(1))
+    if re.search(r"\s(?:for|of)\s", f" {subjects[1]} ", re.IGNORECASE):
         return "", subjects
     return match.group(1), (match.group(2), subjects[1])
 

@@ -194,7 +194,7 @@ def _terms(text: str) -> tuple[Term, ...]:
 
 # Types whose question names the thing measured ("what salary", "how many entries"); for a person, a date
 # or a place the type itself is what is asked ("which agency", "what deadline").
-_NAMED_THING_TYPES = frozenset({"money", "percentage", "count", "quantity", "duration", "other"})
+_NAMED_THING_TYPES = frozenset({"money", "percentage", "count", "quantity", "duration", "other", "list"})
 _NOMINAL_WH = re.compile(r"^\s*(?:(?:and|so|but|also)\s+)?(?:what|which)\s+(?!(?:is|are|was|were|does|do|did|can|could|"
                          r"will|would|should|has|have|had|must|may)\b)([\w-]+(?:\s+[\w-]+){0,2})"
                          r"|^\s*(?:(?:and|so|but|also)\s+)?what\s+(?:is|are|was|were)\s+the\s+"
@@ -207,7 +207,8 @@ _NUMBER_WORDS = frozenset("two three four five six seven eight nine ten several 
 # rarely the container word, so such a noun is not the attribute a unit must state.
 _CONTAINER_NOUNS = frozenset(stem(w) for w in """group groups type types kind kinds sort sorts category categories
     way ways thing things example examples form forms part parts option options item items aspect aspects
-    area areas field fields member members detail details""".split())
+    area areas field fields member members detail details criteria criterion requirement requirements condition
+    conditions step steps""".split())
 # Nouns that name the kind of answer rather than a thing ("what percentage", "what amount", "the processing
 # time"): the answer states a share, an amount or a span, rarely the word itself.
 _MEASURE_NOUNS = frozenset(stem(w) for w in """percentage percent proportion share fraction ratio number amount
@@ -256,6 +257,14 @@ def _zh_attribute(text: str, focus: tuple[Term, ...]) -> Term | None:
             phrase.pop()
     chosen = phrase[-1] if phrase else None
     return chosen if chosen and chosen.text not in _ZH_MEASURE_NOUNS and len(chosen.text) > 1 else None
+
+
+def content_words(phrase: str) -> tuple[str, ...]:
+    """The words of a phrase that say what it is about: "language requirements" is about "language"; a phrase
+    of generic nouns only keeps them all."""
+    words = tokenize(phrase)
+    kept = tuple(w for w in words if w not in _CONTAINER_NOUNS and w not in _MEASURE_NOUNS)
+    return kept or words
 
 
 def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:

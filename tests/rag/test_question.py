@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.names import names_conflict
-from rag.question import analyse, answer_type, defined_term
+from rag.question import analyse, answer_type, content_words, defined_term
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -45,6 +45,8 @@ def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
     # A noun naming the kind of answer is not a thing the answer must mention: "30%" answers "what percentage".
     assert analyse("What percentage of members stopped visiting because of fines?").attribute is None
     assert analyse("What is the processing time for a parking permit?").attribute is None
+    # A list asks for the members of a set: "criteria" or "requirements" are rarely written beside them.
+    assert analyse("What are the parking permit requirements?").attribute is None
 
 
 @pytest.mark.parametrize(("question", "attribute"), [
@@ -56,6 +58,7 @@ def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
     ("一般要等几个工作日才能拿到停车证？", "工作日"),
     ("办停车证要交多少欧元？", None),  # a currency is the kind of answer, not a thing named
     ("申请停车证有什么条件？", None),  # the conditions are stated, rarely the word "条件"
+    ("申请停车证要准备哪些材料？", "材料"),  # a list of things a unit must name
     ("停车证什么时候到期？", None),
 ])
 def test_the_noun_a_chinese_question_asks_about(question: str, attribute: str | None) -> None:
@@ -137,3 +140,11 @@ def test_what_is_compared_written_before_the_first_subject_is_the_aspect_not_par
     assert analysed.subjects == ("books", "DVDs") and analysed.aspects == ("loan periods",)
     # Aspects the question names after the subjects still win.
     assert analyse("How do the Blue Card and the Green Card differ on fees?").aspects == ("fees",)
+    # "those for" stands in for the aspect: the second subject is what follows it.
+    analysed = analyse("How do the loan periods for books differ from those for DVDs?")
+    assert analysed.subjects == ("books", "DVDs") and analysed.aspects == ("loan periods",)
+
+
+def test_the_content_words_of_an_aspect_leave_out_generic_nouns() -> None:
+    assert content_words("language requirements") == ("language",)
+    assert content_words("requirements") == ("requirement",)  # nothing else to say what it is about
