@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ingest.acronyms import defined_acronyms, expansions_in
 from ingest.blocks import LIST_MARKER, Block, line_blocks, markdown_blocks
 from ingest.clean import is_section_label
 from ingest.documents import Chunk, Document, Unit
@@ -157,10 +158,15 @@ class Chunker:
 
     def run(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
+        acronyms = defined_acronyms(doc.text)
         for section in split_sections(doc):
             prefix = f"{doc.title}\n{section.name}\n" if section.name else f"{doc.title}\n"
             budget = self.max_tokens - self.count([prefix])[0] - 8
             units = self._fit_units(section.units, max(budget, 32))
+            for unit in units:
+                unit.expands = expansions_in(unit.text, acronyms)
+                if unit.expands:  # embedded with what its acronyms stand for: "CLB 5" is about language
+                    unit.context = f"{unit.context} ({unit.expands})"
             for group in self._pack(units, budget):
                 chunks.append(self._make_chunk(doc, section, prefix, group, len(chunks)))
         return chunks

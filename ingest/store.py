@@ -136,7 +136,7 @@ class ChunkStore:
                 unit_meta.append({
                     "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": unit.start, "end": unit.end,
                     "kind": unit.kind, "header": unit.header, "line_start": unit.line_start,
-                    "instruction": unit.instruction,
+                    "instruction": unit.instruction, "expands": unit.expands,
                     "section": chunk.section, "content_hash": doc.content_hash,
                 })
         for a in range(0, len(unit_ids), _BATCH):

@@ -19,7 +19,8 @@ def chunk_text(chunk: StoredChunk) -> str:
 
 
 def unit_text(unit: StoredUnit) -> str:
-    return f"{unit.metadata.get('header', '')} {unit.text}"
+    """What a unit is searched by: its table header, its text, what its acronyms stand for."""
+    return f"{unit.metadata.get('header', '')} {unit.text} {unit.metadata.get('expands', '')}"
 
 
 def version_of(metadata: dict[str, Any]) -> Version:

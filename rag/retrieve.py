@@ -93,8 +93,9 @@ def _record(unit: StoredUnit, passage: Passage, rank: int, found_by: set[str],
     ("生效" for "施行": both "take effect"), or the glossed words of a question in the other language. (The
     other way round, English question words expanded into Chinese ones by the dictionary, brought in more
     wrong candidates than right ones on train.)"""
+    said = f"{unit.text} {unit.metadata.get('expands', '')}"  # "CLB 5" says "Canadian Language Benchmark"
     record = Evidence(unit.unit_id, unit.text, unit.metadata, passage, rank, found_by=frozenset(found_by),
-                      terms=frozenset(tokenize(unit.text)) | gloss_terms(unit.text))
+                      terms=frozenset(tokenize(said)) | gloss_terms(unit.text))
     if vector is not None:
         record.vector = vector
     record.context_terms = frozenset(tokenize(record.context))

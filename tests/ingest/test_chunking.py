@@ -155,3 +155,12 @@ def test_a_plain_text_title_followed_by_a_short_heading_is_not_evidence() -> Non
     # A text of one sentence is titled by it, and still says it.
     one = parse_bytes(b"The harbour fee is 40 dollars a night.\n", ".txt", "fee.txt", "fee.txt", "fee", {})
     assert [u.text for s in split_sections(one) for u in s.units] == ["The harbour fee is 40 dollars a night."]
+
+
+def test_a_unit_that_writes_only_an_acronym_carries_what_it_stands_for(embedder: Embedder) -> None:
+    text = "# Permits\n\nOwners must pass the Boat Safety Check (BSC) first.\n\nA BSC costs 40 euros.\n"
+    units = [u for c in chunk(embedder, text) for u in c.units]
+    cost = next(u for u in units if u.text.startswith("A BSC"))
+    assert cost.expands == "BSC: Boat Safety Check"
+    assert "Boat Safety Check" in cost.context  # embedded with it: the unit is about a safety check
+    assert next(u for u in units if u.text.startswith("Owners")).expands == ""

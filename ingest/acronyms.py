@@ -1,0 +1,49 @@
+"""Acronyms a document spells out ("Canadian Language Benchmark (CLB)"), so a unit that only writes "CLB" says
+what it stands for too."""
+
+from __future__ import annotations
+
+import re
+
+_IN_BRACKETS = re.compile(r"[(（]([A-Z]{2,8})[)）]")
+_WORD = re.compile(r"[A-Za-z][\w'’]*")
+# Words an acronym may skip ("Invitation to Apply" is ITA, "Department of Labor" is DOL or DL).
+_SMALL = frozenset("of and the for on to in a an at by with".split())
+_LOOK_BACK = 160  # characters before the brackets: a spelled-out name stands right before its acronym
+
+
+def defined_acronyms(text: str) -> dict[str, str]:
+    """Each acronym the text writes in brackets right after the words whose initials spell it, with those
+    words; the first such definition of an acronym counts. One the words before it do not spell (a name in
+    another language, a code) is left out rather than guessed."""
+    found: dict[str, str] = {}
+    for match in _IN_BRACKETS.finditer(text):
+        acronym = match.group(1)
+        if acronym not in found:
+            words = _WORD.findall(text[max(0, match.start() - _LOOK_BACK) : match.start()])
+            if spelled := _spelled_by(acronym, words):
+                found[acronym] = spelled
+    return found
+
+
+def _spelled_by(acronym: str, words: list[str]) -> str:
+    """The shortest run of words ending the list whose initials spell the acronym, small words counted or
+    skipped; "" when none does."""
+    letters = acronym.lower()
+    for n in range(len(letters), min(len(words), 2 * len(letters)) + 1):
+        run = words[-n:]
+        if run[0].lower() in _SMALL:
+            continue
+        every = "".join(w[0] for w in run).lower()
+        content = "".join(w[0] for w in run if w.lower() not in _SMALL).lower()
+        if letters in (every, content):
+            return " ".join(run)
+    return ""
+
+
+def expansions_in(text: str, acronyms: dict[str, str]) -> str:
+    """What the acronyms a unit writes stand for ("CLB: Canadian Language Benchmark"), when the unit does not
+    spell them out itself; "" when it writes none."""
+    said = [f"{acronym}: {words}" for acronym, words in acronyms.items()
+            if re.search(rf"(?<![\w-]){acronym}(?![\w-])", text) and words.lower() not in text.lower()]
+    return "; ".join(said)

@@ -1,0 +1,24 @@
+"""Acronyms a document spells out: a unit that only writes the acronym also says what it stands for."""
+
+from __future__ import annotations
+
+from ingest.acronyms import defined_acronyms, expansions_in
+
+GUIDE = """The Harbour Mooring Authority (HMA) issues permits. Owners must pass the Boat Safety Check (BSC)
+before a permit starts. A Notice to Mariners (NTM) is posted weekly. The fee is set by the Stadshaven (SHV)
+board. Permits are listed in the city register (see BSC rules)."""
+
+
+def test_an_acronym_in_brackets_after_the_words_that_spell_it_is_defined() -> None:
+    assert defined_acronyms(GUIDE) == {
+        "HMA": "Harbour Mooring Authority",
+        "BSC": "Boat Safety Check",
+        "NTM": "Notice to Mariners",  # a small word may count ("to") or be skipped
+    }  # "SHV" is spelled by nothing before it: a name in another language is not guessed
+
+
+def test_a_unit_that_writes_only_the_acronym_says_what_it_stands_for() -> None:
+    acronyms = defined_acronyms(GUIDE)
+    assert expansions_in("Every boat needs a BSC sticker.", acronyms) == "BSC: Boat Safety Check"
+    assert expansions_in("The Boat Safety Check (BSC) takes an hour.", acronyms) == ""  # spelled out already
+    assert expansions_in("BSCs and HMA offices", acronyms) == "HMA: Harbour Mooring Authority"  # whole words only
