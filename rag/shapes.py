@@ -63,7 +63,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
                          r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
                          r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"
                          r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?)\b"
-                         r"|为了|旨在|因为|由于|目的|以便|以|为"),
+                         r"|为了|旨在|因为|由于|目的|以便|以免|以防|以确保|原因|理由|所以|因此|从而|出于|是为|用于|有利于|有助于"),
     "definition": re.compile(r"\b(?:means?|meaning|refers? to|is defined|defined as|definition|is an?|are|i\.e\.|"
                              r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是"),
     "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"
@@ -74,7 +74,7 @@ DAY = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19
                   r"|\d{1,2}月\d{1,2}日", re.IGNORECASE)
 # Types whose shape must be present for a unit to answer; the others only raise a unit's score.
 REQUIRED_SHAPES = frozenset({"date", "duration", "money", "percentage", "count", "quantity", "person", "organisation",
-                             "place"})
+                             "place", "reason"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|doesn't|don't|isn't|aren't|"
                        r"won't|lacks?)\b|不|没有|无|未|非", re.IGNORECASE)
 

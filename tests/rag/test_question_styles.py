@@ -345,7 +345,8 @@ def test_a_comparison_of_two_rows_of_a_table(assistant: Assistant, texts: dict[s
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
                "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?",
                # The page's own topic words are in every sentence; the noun asked for ("名额", "押金") is in none.
-               "绿卡每年发放多少名额？", "蓝卡的押金是多少？"]
+               "绿卡每年发放多少名额？", "蓝卡的押金是多少？",
+               "Why are children's books exempt from late charges?"]  # the library states no reason
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)

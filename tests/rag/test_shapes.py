@@ -28,6 +28,10 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
 
 @pytest.mark.parametrize(("answer_type", "text", "typed"), [
     ("count", "积分达到85分以上的，可以认定为A类。", True),  # a number between Chinese characters counts
+    ("reason", "设立该类别是为了吸引年轻的科技人才。", True),
+    ("reason", "符合条件的人才可以直接申请落户。", False),  # "可以" and "为" say no reason
+    ("reason", "Members renew online in order to skip the queue.", True),
+    ("reason", "Members must keep their receipts for two years.", False),
     ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
     ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
     ("duration", "A worker may settle after 5 years.", True),
