@@ -25,7 +25,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
     "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+{_UNIT_OF_TIME}\b"
                            rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})"
                            rf"\s+(?!{_MONTH}\b)[a-z]+"  # "after 11 March" is a date
-                           rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时)|{_CN_NUMBER}\s*个?(?:工作日|日内|日以内|日之内)"
+                           rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时|分钟)|{_CN_NUMBER}\s*个?(?:工作日|日内|日以内|日之内|星期|礼拜)"
                            r"|\b(?:annual|annually|yearly|monthly|weekly|daily)\b|长期|短期", re.IGNORECASE),
     "money": re.compile(rf"[$€£¥₹₩]\s?\d|\b{_CURRENCY}\s?\d|\bUS\$"
                         # "5,600 Singapore dollars", "2 million Hong Kong dollars": a country may name the currency
