@@ -99,6 +99,8 @@ def _select(question: Question, eligible: list[ScoredUnit],
             break
         if unit.score < SECOND_UNIT_SHARE * best.score:  # units come in ranking order, not probability order
             continue
+        if any(_overlap(unit, other) for other in chosen + aside):  # a unit read with its sentence before, say
+            continue
         size = len(unit.text.split())
         if words + size > tuning.max_words:
             continue
@@ -106,3 +108,9 @@ def _select(question: Question, eligible: list[ScoredUnit],
         other = unit.evidence.passage.doc_id != best.evidence.passage.doc_id
         (aside if single and other else chosen).append(unit)
     return chosen, aside
+
+
+def _overlap(a: ScoredUnit, b: ScoredUnit) -> bool:
+    """Do two units quote some of the same text?"""
+    x, y = a.evidence, b.evidence
+    return x.passage.doc_id == y.passage.doc_id and x.start < y.end and y.start < x.end

@@ -10,8 +10,9 @@ from rag.compare import compare
 from rag.compose import completed, compose, compose_table
 from rag.decide import Decision, decide
 from rag.question import Question, analyse, with_context
-from rag.retrieve import Evidence, Filters, HybridRetriever, Retrieved
+from rag.retrieve import Evidence, Filters, HybridRetriever, Retrieved, with_sentence_before
 from rag.score import ScoredUnit, Scorer, score_units
+from rag.shapes import REQUIRED_SHAPES, has_shape
 from rag.types import Answer
 
 
@@ -54,8 +55,13 @@ class ExtractiveAnswerer:
         return answer
 
     def candidates(self, question: Question, retrieved: Retrieved, top_k: int) -> list[ScoredUnit]:
-        """Every candidate unit scored for the question, best first (also what the scorer is trained on)."""
-        return score_units(question, retrieved.units, retrieved.query_vector, self.retriever.lexical.idf,
+        """Every candidate unit scored for the question, best first (also what the scorer is trained on). A
+        unit that states the kind of thing asked for is a candidate with the sentence before it, too."""
+        units = retrieved.units
+        if question.answer_type in REQUIRED_SHAPES:
+            units = units + [joined for u in units if has_shape(question.answer_type, u.text)
+                             and (joined := with_sentence_before(u)) is not None]
+        return score_units(question, units, retrieved.query_vector, self.retriever.lexical.idf,
                            self.scorer, top_k, self.complete)
 
     def decide(self, question: Question, retrieved: Retrieved, top_k: int) -> Decision:

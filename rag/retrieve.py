@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.manifest import ManifestStore, open_manifest
 from ingest.query_encoder import EncodesQueries
+from ingest.sentences import sentence_spans
 from ingest.store import ChunkStore, StoredChunk, StoredUnit, open_store
 from kvisa.settings import Settings
 from rag.jieba_cache import load_jieba
@@ -75,6 +76,34 @@ class Evidence:
     @property
     def context(self) -> str:
         return f"{self.metadata.get('header', '')} {self.metadata.get('section', '')} {self.passage.title}"
+
+
+def lead_up(evidence: Evidence) -> str:
+    """The line (paragraph or list item) of the passage that holds the unit, up to the unit's end: what an
+    "it" in the unit can refer to. A later sentence of the paragraph is about something else as often as not."""
+    text, offset = evidence.passage.text, max(0, evidence.start - evidence.passage.start)
+    start = text.rfind("\n", 0, offset) + 1
+    return text[start : offset + len(evidence.text)]
+
+
+def with_sentence_before(evidence: Evidence) -> Evidence | None:
+    """The unit read with the sentence before it in its paragraph, as one piece of evidence: a fact whose
+    subject only that sentence names ("... the fast-track procedure. The employer pays a fee of EUR 411.").
+    None for a paragraph's first sentence or a table row."""
+    if evidence.metadata.get("kind") == "table_row" or evidence.metadata.get("line_start", True):
+        return None
+    line = lead_up(evidence)
+    if not line.endswith(evidence.text):
+        return None  # the passage does not hold the unit as stored: nothing safe to join
+    spans = sentence_spans(line[: len(line) - len(evidence.text)].rstrip())
+    if not spans:
+        return None
+    first = spans[-1][0]
+    before = line[first : len(line) - len(evidence.text)]
+    start = evidence.start - len(before)
+    return replace(evidence, unit_id=f"{evidence.unit_id}<", text=line[first:],
+                   metadata={**evidence.metadata, "start": start},
+                   terms=evidence.terms | frozenset(tokenize(before)) | gloss_terms(before))
 
 
 @dataclass

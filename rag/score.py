@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.names import named_things, names_conflict, visa_classes
 from rag.question import Question, Term
-from rag.retrieve import Evidence
+from rag.retrieve import Evidence, lead_up
 from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, defines, has_shape
 from rag.terms import covers, says_absent, tokenize
 
@@ -125,14 +125,6 @@ def _load_scorer(path: str) -> Scorer:
 def introduces(text: str) -> bool:
     """Does the text introduce what follows it ("...in two groups:"), a list or a sentence?"""
     return text.rstrip().endswith((":", "："))
-
-
-def lead_up(evidence: Evidence) -> str:
-    """The line (paragraph or list item) of the passage that holds the unit, up to the unit's end: what an
-    "it" in the unit can refer to. A later sentence of the paragraph is about something else as often as not."""
-    text, offset = evidence.passage.text, max(0, evidence.start - evidence.passage.start)
-    start = text.rfind("\n", 0, offset) + 1
-    return text[start : offset + len(evidence.text)]
 
 
 CLASS_NAME = re.compile(r"[A-Z]{1,2}(?:-?\d[A-Z]?)?")  # "K", "Q1", "H-1B", "EB-5": how a visa class is written

@@ -106,6 +106,9 @@ Waiting list. Since 2021 new applicants join a waiting list. An applicant needs 
 to be offered a berth; points are given for each year spent on the list.
 
 Guests. A permit holder may invite one guest boat for up to three nights a season.
+
+Boats can also be kept ashore at the north marina over the winter. Owners pay 95 Larkhaven
+dollars a month for this.
 """
 
 # A table whose rows are the things a question compares.
@@ -322,6 +325,12 @@ def test_a_paragraph_under_a_run_in_heading_is_about_that_heading(assistant: Ass
     answer = assistant.ask("How many points does an applicant on the mooring waiting list need?")
     check(answer, texts, "30 points")
     assert "larkhaven-harbour-permits" in {c.doc_id for c in answer.citations}
+
+
+def test_a_fact_whose_subject_only_the_sentence_before_names(assistant: Assistant, texts: dict[str, str]) -> None:
+    answer = assistant.ask("How much does it cost to keep a boat ashore over the winter?")
+    check(answer, texts, "95 Larkhaven dollars a month")
+    assert "kept ashore at the north marina" in answer.text  # quoted with the sentence that says what it is for
 
 
 def test_a_number_in_a_table_row_counts_what_the_row_names(assistant: Assistant, texts: dict[str, str]) -> None:
