@@ -56,6 +56,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("place", r"^\s*where\b|\bwhich (country|countries|city|cities|state|place|province|region)\b|在哪|"
               r"哪个国家|哪国"),
     ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|^\s*what (is|are) (an? |the )?['\"‘“]"
+                   r"|^\s*what (counts|qualifies) as\b"
                    r"|\bwhat is meant by\b|\bdefin(e|ition)\b"
                    r"|\bmeaning of\b|什么是|是什么意思|指什么|含义|定义|是指什么|指的是什么|(?:到底|究竟)是什么"),
     ("list", r"\bwhat are the\b|\bwhich .{1,40}\b(are|were)\b|\blist\b|\bname the\b|\bwhat (kinds?|types?|"
@@ -301,6 +302,8 @@ _QUOTED = re.compile(r"['\"‘’“”「『《]([^'\"‘’“”」』》]{2,
 _DEFINED = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:meant by\s+)?(?:an?\s+|the\s+)?(.+?)"
                       r"(?:\s+(?:for|in|under|according to|on)\s+.*)?\s*[?？]*\s*$"
                       r"|^\s*what\s+(?:does|do)\s+(?:an?\s+|the\s+)?(.+?)\s+(?:mean|stand for)\b"
+                      r"|^\s*what\s+(?:counts|qualifies)\s+as\s+(?:an?\s+|the\s+)?(.+?)"
+                      r"(?:\s+(?:for|in|under|according to|on)\s+.*)?\s*[?？]*\s*$"
                       r"|\bdefin(?:e|ition of)\s+(?:an?\s+|the\s+)?(.+?)\s*[?？.]*\s*$"
                       r"|什么是(.+?)[？?]*$|^(.+?)是(?:什么|指什么|什么意思)", re.IGNORECASE)
 
@@ -314,6 +317,8 @@ def defined_term(text: str) -> str:
     term = next((g for g in match.groups() if g), "") if match else ""
     term = re.sub(r"^(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?['’]s\s+)", "", term.strip(" ?？"))  # "China's Q1 visa"
     term = re.sub(r"(?:具体|到底|究竟|主要|一般)+$", "", term)  # "人才引进落户具体是什么意思": the adverb asks nothing
+    # "an LW on my transcript": where the term is written is not part of it
+    term = re.sub(r"\s+(?:on|in|under|within|at|from)\s+(?:my|your|our|their|his|her|its|the|a|an)\s.*$", "", term)
     return term if len(term.split()) <= 5 else ""
 
 

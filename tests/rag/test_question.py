@@ -80,6 +80,8 @@ def test_what_are_the_members_of_a_set_is_a_list_not_a_definition() -> None:
     ("What does late charge mean for library users?", "late charge"),
     ("什么是绿卡？", "绿卡"),
     ("绿卡具体是什么意思？", "绿卡"),  # the adverb asks nothing
+    ("What does an LW on my library record mean?", "LW"),  # where it is written is not part of the term
+    ("What counts as a late return?", "late return"),
 ])
 def test_the_term_a_definition_question_asks_about(question: str, term: str) -> None:
     assert defined_term(question) == term
