@@ -95,8 +95,8 @@ def defines(term: str, text: str) -> bool:
         rf"{start}{name}\W{{0,3}}\s*(?:is|are|was|means?|meaning|refers?|stands?|denotes|[:：—–(（]|是|指|即)"
         # an apposition or a relative clause: "the 30% ruling, a tax facility ...", "X, which gives the right to ..."
         rf"|{start}{name},\s+(?:an?|which)\s"
-        rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely|counts? as|qualif(?:y|ies) as|treated as|regarded as)"
-        rf"\W{{0,3}}\s*(?:an?\s+|the\s+)?{name}(?!\w)"
+        rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
+        rf"|\b(?:counts?|qualif(?:y|ies)|(?:is|are) treated|(?:is|are) regarded) as\s+(?:an?\s+|the\s+)?{name}(?!\w)"
         rf"|[(（]\W{{0,2}}(?:the\s+)?\W{{0,2}}{name}\W{{0,2}}[)）]", text, re.IGNORECASE):
         return True
     # "the TEV procedure": "the combined Entry and Residence (TEV) procedure, which covers ..." spells it out
