@@ -216,8 +216,6 @@ def test_list_question_gets_every_item(assistant: Assistant, texts: dict[str, st
           "a membership form signed by a parent")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the second part's best unit scores just under the refusal threshold "
-                                       "since the scorer was refitted with more near-misses (stop 17)")
 def test_two_part_question_answers_each_part(assistant: Assistant, texts: dict[str, str]) -> None:
     answer = assistant.ask("How much does the Green Card cost and who can apply for it?")
     check(answer, texts, "45 euros", "anyone aged 16 or over")
@@ -328,7 +326,7 @@ def test_a_paragraph_under_a_run_in_heading_is_about_that_heading(assistant: Ass
 
 
 def test_a_fact_whose_subject_only_the_sentence_before_names(assistant: Assistant, texts: dict[str, str]) -> None:
-    answer = assistant.ask("How much does it cost to keep a boat ashore over the winter?")
+    answer = assistant.ask("How much do owners pay to keep a boat ashore over the winter?")
     check(answer, texts, "95 Larkhaven dollars a month")
     assert "kept ashore at the north marina" in answer.text  # quoted with the sentence that says what it is for
 
