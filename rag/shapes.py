@@ -96,7 +96,9 @@ def defines(term: str, text: str) -> bool:
         # an apposition or a relative clause: "the 30% ruling, a tax facility ...", "X, which gives the right to ..."
         rf"|{start}{name},\s+(?:an?|which)\s"
         rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
-        rf"|\b(?:counts?|qualif(?:y|ies)|(?:is|are) treated|(?:is|are) regarded) as\s+(?:an?\s+|the\s+)?{name}(?!\w)"
+        # "A loan counts as a late return if ...": the condition defines it ("must count as X" does not)
+        rf"|\b(?:counts?|qualif(?:y|ies)|(?:is|are) treated|(?:is|are) regarded) as\s+(?:an?\s+|the\s+)?{name}"
+        rf",?\s+(?:if|when|where|only if|provided|as long as|unless)\b"
         rf"|[(（]\W{{0,2}}(?:the\s+)?\W{{0,2}}{name}\W{{0,2}}[)）]", text, re.IGNORECASE):
         return True
     # "the TEV procedure": "the combined Entry and Residence (TEV) procedure, which covers ..." spells it out

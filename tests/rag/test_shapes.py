@@ -22,6 +22,7 @@ from rag.shapes import defines, has_shape
     ("会员证", "图书馆为市民办理会员证，即凭身份证免费借阅的证件。", True),  # Chinese: no space before the word
     ("Blue Card", "Children may apply for the Blue Card at any branch.", False),  # "for" is not "or"
     ("late return", "A loan counts as a late return if it comes back after closing time.", True),
+    ("late return", "- count as a late return.", False),  # a condition on something else, not a definition
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
