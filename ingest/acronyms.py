@@ -1,5 +1,5 @@
 """Acronyms a document spells out ("Canadian Language Benchmark (CLB)"), so a unit that only writes "CLB" says
-what it stands for too."""
+what it stands for too, and one that only writes the words (or sits under a heading that does) names the CLB."""
 
 from __future__ import annotations
 
@@ -42,8 +42,12 @@ def _spelled_by(acronym: str, words: list[str]) -> str:
 
 
 def expansions_in(text: str, acronyms: dict[str, str]) -> str:
-    """What the acronyms a unit writes stand for ("CLB: Canadian Language Benchmark"), when the unit does not
-    spell them out itself; "" when it writes none."""
-    said = [f"{acronym}: {words}" for acronym, words in acronyms.items()
-            if re.search(rf"(?<![\w-]){acronym}(?![\w-])", text) and words.lower() not in text.lower()]
+    """The acronyms a text writes without the words they stand for, and the words it writes without their
+    acronym, each as "CLB: Canadian Language Benchmark"; "" when it writes neither."""
+    said = []
+    for acronym, words in acronyms.items():
+        written = bool(re.search(rf"(?<![\w-]){acronym}(?![\w-])", text))
+        spelled = bool(re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text, re.IGNORECASE))
+        if written != spelled:
+            said.append(f"{acronym}: {words}")
     return "; ".join(said)

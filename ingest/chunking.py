@@ -163,8 +163,10 @@ class Chunker:
             prefix = f"{doc.title}\n{section.name}\n" if section.name else f"{doc.title}\n"
             budget = self.max_tokens - self.count([prefix])[0] - 8
             units = self._fit_units(section.units, max(budget, 32))
+            headings_expand = expansions_in(f"{doc.title}\n{section.name}", acronyms)
             for unit in units:
                 unit.expands = expansions_in(unit.text, acronyms)
+                unit.headings_expand = headings_expand
                 if unit.expands:  # embedded with what its acronyms stand for: "CLB 5" is about language
                     unit.context = f"{unit.context} ({unit.expands})"
             for group in self._pack(units, budget):

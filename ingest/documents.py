@@ -52,7 +52,8 @@ class Unit:
     header: str = ""  # for a table row: its table's header line
     line_start: bool = True  # first unit of its line (a list item or paragraph may hold several)
     instruction: bool = False  # speaks to a model ("ignore previous instructions"): never evidence or prompt
-    expands: str = ""  # what the acronyms it writes stand for, as the document spells them out (ingest/acronyms.py)
+    expands: str = ""  # its acronyms with the words they stand for, as the document spells them out (acronyms.py)
+    headings_expand: str = ""  # the same for its section path and the document's title
 
 
 @dataclass

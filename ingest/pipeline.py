@@ -64,7 +64,7 @@ def load_source(source: str, settings: Settings) -> Document:
 
 
 # Bump when chunking or stored metadata change, so existing indexes are rebuilt on the next ingest.
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 
 
 class Indexer:

@@ -137,6 +137,7 @@ class ChunkStore:
                     "chunk_id": chunk.chunk_id, "doc_id": doc.doc_id, "start": unit.start, "end": unit.end,
                     "kind": unit.kind, "header": unit.header, "line_start": unit.line_start,
                     "instruction": unit.instruction, "expands": unit.expands,
+                    "headings_expand": unit.headings_expand,
                     "section": chunk.section, "content_hash": doc.content_hash,
                 })
         for a in range(0, len(unit_ids), _BATCH):

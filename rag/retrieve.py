@@ -75,7 +75,10 @@ class Evidence:
 
     @property
     def context(self) -> str:
-        return f"{self.metadata.get('header', '')} {self.metadata.get('section', '')} {self.passage.title}"
+        """Its table header, section path and document title, with the acronyms they spell out ("Skilled
+        Migrant Category" names the SMC)."""
+        return (f"{self.metadata.get('header', '')} {self.metadata.get('section', '')} {self.passage.title} "
+                f"{self.metadata.get('headings_expand', '')}")
 
 
 def lead_up(evidence: Evidence) -> str:

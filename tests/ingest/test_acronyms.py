@@ -22,3 +22,9 @@ def test_a_unit_that_writes_only_the_acronym_says_what_it_stands_for() -> None:
     assert expansions_in("Every boat needs a BSC sticker.", acronyms) == "BSC: Boat Safety Check"
     assert expansions_in("The Boat Safety Check (BSC) takes an hour.", acronyms) == ""  # spelled out already
     assert expansions_in("BSCs and HMA offices", acronyms) == "HMA: Harbour Mooring Authority"  # whole words only
+
+
+
+def test_a_unit_that_spells_out_what_an_acronym_stands_for_names_the_acronym() -> None:
+    acronyms = defined_acronyms(GUIDE)
+    assert expansions_in("Every boat needs a boat safety check each spring.", acronyms) == "BSC: Boat Safety Check"

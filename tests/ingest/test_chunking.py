@@ -164,3 +164,12 @@ def test_a_unit_that_writes_only_an_acronym_carries_what_it_stands_for(embedder:
     assert cost.expands == "BSC: Boat Safety Check"
     assert "Boat Safety Check" in cost.context  # embedded with it: the unit is about a safety check
     assert next(u for u in units if u.text.startswith("Owners")).expands == ""
+
+
+
+def test_units_under_a_heading_that_spells_out_an_acronym_name_it_in_their_context(embedder: Embedder) -> None:
+    text = ("# Harbour rules\n\n## Boat Safety Check\n\nThe Boat Safety Check (BSC) is run by the harbour.\n\n"
+            "It takes an hour and costs 40 euros.\n")
+    units = [u for c in chunk(embedder, text, title="Harbour rules") for u in c.units]
+    cost = next(u for u in units if u.text.startswith("It takes"))
+    assert cost.headings_expand == "BSC: Boat Safety Check" and cost.expands == ""
