@@ -60,3 +60,11 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
 ])
 def test_the_shape_of_an_answer_type(answer_type: str, text: str, typed: bool) -> None:
     assert has_shape(answer_type, text) is typed
+
+
+def test_a_number_must_count_the_thing_asked_about_in_either_language() -> None:
+    assert has_shape("count", "The library lends 15 books at once.", ("book",))
+    assert not has_shape("count", "The library opened 15 years ago.", ("book",))
+    # An English question about a Chinese text: the noun after the number counts through its English.
+    assert has_shape("count", "全市共有4所大学。", ("university",))
+    assert not has_shape("count", "全市共有4个公园。", ("university",))
