@@ -213,7 +213,7 @@ def main() -> None:
                              "0 (default): the equal-error point")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "scorer.json")
     parser.add_argument("--home", type=Path, default=None,
-                        help="an index that already holds the corpus and eval/docs "
+                        help="an index to reuse; the corpus and eval/docs documents it lacks are added first "
                              "(default: ingest into a temporary one)")
     args = parser.parse_args()
     from sklearn.metrics import roc_auc_score
@@ -223,8 +223,9 @@ def main() -> None:
     items, files = train_items()
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(home=args.home or Path(scratch), corpus_dir=PROJECT_ROOT / "corpus")
-        if args.home is None:
-            ingest(settings)
+        # Always: an index lacking a gold item's document would train on a question whose answer is missing
+        # (what is already there and unchanged is skipped).
+        ingest(settings)
         answerer = Assistant(settings).extractive
         units = unit_rows(items, answerer, settings.top_k)
         groups = [(X, y) for _, X, y in units]
