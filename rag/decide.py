@@ -78,8 +78,19 @@ def decide(question: Question, scored: list[ScoredUnit], scorer: Scorer, tuning:
     if not eligible or confidence < scorer.threshold:
         closest = eligible[0] if eligible else relevant[0]
         return Decision(question, False, [closest], _why_not(question, relevant), confidence, features)
-    chosen, aside = _select(question, eligible, tuning)
+    chosen, aside = _select(question, _own_language_first(question, eligible), tuning)
     return Decision(question, True, chosen, "", confidence, features, aside)
+
+
+def _own_language_first(question: Question, eligible: list[ScoredUnit]) -> list[ScoredUnit]:
+    """A unit in the question's language that scores nearly as well as the best leads the answer: a Chinese
+    question is answered from a Chinese page when one says as much (the other stays, after it)."""
+    best = eligible[0]
+    if best.evidence.passage.language == question.language:
+        return eligible
+    own = next((u for u in eligible[1:] if u.evidence.passage.language == question.language
+                and u.score >= SECOND_UNIT_SHARE * best.score), None)
+    return eligible if own is None else [own, *(u for u in eligible if u is not own)]
 
 
 def _select(question: Question, eligible: list[ScoredUnit],

@@ -15,8 +15,9 @@ from rag.types import Passage
 SCORER = Scorer(Logistic({}, 0.0), Logistic({"best": 1.0}, 0.0), threshold=0.5)
 
 
-def _scored(doc_id: str, text: str, score: float, coverage: float, start: int = 0) -> ScoredUnit:
-    passage = Passage(f"{doc_id}#0", doc_id, text, 1.0, title=doc_id, start=start, end=start + len(text))
+def _scored(doc_id: str, text: str, score: float, coverage: float, start: int = 0, language: str = "en") -> ScoredUnit:
+    passage = Passage(f"{doc_id}#0", doc_id, text, 1.0, title=doc_id, start=start, end=start + len(text),
+                      language=language)
     metadata = {"doc_id": doc_id, "start": start, "end": start + len(text), "kind": "sentence"}
     evidence = Evidence(f"{doc_id}:{start}", text, metadata, passage, rank=0, terms=frozenset(text.lower().split()),
                         vector=np.zeros(0))
@@ -66,3 +67,13 @@ def test_units_in_ranking_order_still_keep_only_those_scoring_near_the_first() -
                      start=90)
     decision = _answer("Can care workers bring dependants?", [first, weak, strong])
     assert [u.text for u in decision.units] == [first.text, strong.text]
+
+
+def test_a_unit_in_the_questions_language_leads_when_it_scores_nearly_as_well() -> None:
+    english = _scored("pass-guide", "The Green Card costs 45 euros a year.", 0.9, coverage=1.0)
+    chinese = _scored("pass-guide-zh", "绿卡年费45欧元。", 0.85, coverage=1.0, language="zh")
+    decision = _answer("绿卡的年费是多少？", [english, chinese])
+    assert [u.text for u in decision.units] == [chinese.text] and [u.text for u in decision.aside] == [english.text]
+    # Far behind the best, it does not lead (nor join).
+    weak = _scored("pass-guide-zh", "绿卡年费45欧元。", 0.5, coverage=1.0, language="zh")
+    assert [u.text for u in _answer("绿卡的年费是多少？", [english, weak]).units] == [english.text]
