@@ -11,7 +11,7 @@ from ingest.acronyms import defined_acronyms, expansions_in
 from ingest.blocks import LIST_MARKER, Block, line_blocks, markdown_blocks
 from ingest.clean import is_section_label
 from ingest.documents import Chunk, Document, Unit
-from ingest.paragraphs import MARKDOWN, MARKUP_KEY
+from ingest.paragraphs import MARKDOWN, MARKUP_KEY, ends_sentence
 from ingest.sentences import sentence_spans
 
 TokenCounter = Callable[[list[str]], list[int]]
@@ -57,7 +57,7 @@ def read_blocks(doc: Document) -> list[Block]:
         # The first line a plain text was titled by is its title, whatever follows it (a numbered heading, say),
         # unless it is a sentence: a text of one sentence is titled by it and still says it.
         is_title = (i == 0 and not has_headings and after is not None and line.strip() == doc.title
-                    and not line.rstrip().endswith((".", "!", "?", "。", "！", "？")))
+                    and not ends_sentence(line.rstrip()))
         if is_title or is_section_label(line) or (not has_headings and _looks_like_plain_heading(line, next_line)):
             title = line.strip("*_ ").rstrip(":：").strip()
             # A first line that is the document's title heads the whole text, as a single "# " does in Markdown.

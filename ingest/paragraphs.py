@@ -45,7 +45,8 @@ def join_lines(left: str, right: str) -> str:
     return f"{left} {right}"
 
 
-def _ends_sentence(line: str) -> bool:
+def ends_sentence(line: str) -> bool:
+    """Does the line end a sentence (its final mark, then any closing quote or bracket)?"""
     return bool(_SENTENCE_END.search(line))
 
 
@@ -71,7 +72,7 @@ def wrap_width(lines: list[str]) -> int | None:
     if not _MIN_WRAP <= middle <= _MAX_WRAP:
         return None
     near = [w for w in widths if 0.75 * middle <= w <= 1.25 * middle]
-    open_ended = sum(1 for line in inner if not _ends_sentence(line))
+    open_ended = sum(1 for line in inner if not ends_sentence(line))
     if len(near) < 0.6 * len(widths) or open_ended < 0.4 * len(inner):
         return None
     return max(near)
@@ -83,7 +84,7 @@ def _looks_like_title(line: str) -> bool:
     long_words = [w for w in words if len(w) > 3 and w[0].isalpha()]
     # Every longer word, not most: a wrapped line of a news text can be full of names.
     return (len(words) <= 12 and bool(long_words) and all(w[0].isupper() for w in long_words)
-            and not _ends_sentence(line) and line[-1] not in ":;,")
+            and not ends_sentence(line) and line[-1] not in ":;,")
 
 
 def _was_wrapped(line: str, after: str, width: int) -> bool:
@@ -95,7 +96,7 @@ def _was_wrapped(line: str, after: str, width: int) -> bool:
     if display_width(line) + gap + display_width(_first_word(after)) > width - tolerance:
         return True
     # A long line that stops mid-sentence was cut by the wrap even when a short word would have fit.
-    return display_width(line) >= 0.75 * width and not _ends_sentence(line)
+    return display_width(line) >= 0.75 * width and not ends_sentence(line)
 
 
 def _starts_item(line: str, before: str, wrapped: bool, in_list: bool) -> bool:
@@ -123,7 +124,7 @@ def _continues(before: str, line: str, width: int | None, in_list: bool) -> bool
     # so does a long Chinese line cut mid-sentence (a heading is short, an introduction ends in a colon).
     cut_mid_sentence = (before[-1].isalnum() or before[-1] in ",-") and line[0].islower()
     cut_chinese = (_is_wide(before[-1]) and (_is_wide(line[0]) or line[0].isdigit())
-                   and display_width(before) >= _MIN_WRAP and not _ends_sentence(before) and before[-1] not in "：；")
+                   and display_width(before) >= _MIN_WRAP and not ends_sentence(before) and before[-1] not in "：；")
     return wrapped or cut_mid_sentence or cut_chinese
 
 

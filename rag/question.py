@@ -268,10 +268,10 @@ def content_words(phrase: str) -> tuple[str, ...]:
     return kept or words
 
 
-def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str]) -> Term | None:
+def _attribute(text: str, focus: tuple[Term, ...], classes: frozenset[str], language: str) -> Term | None:
     """The noun a "what X / which X / what is the X / how many X" question asks about, skipping visa-class
     names ("What is the K visa fee?" -> fee). Other questions ask about their whole focus, not one noun."""
-    if re.search(r"[\u4e00-\u9fff]", text):
+    if language == "zh":
         return _zh_attribute(text, focus)
     match = _NOMINAL_WH.search(text)
     if not match:
@@ -350,7 +350,8 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
         parts = tuple(_side(text, subject, subjects, ordered) for subject in subjects)
     return Question(
         text=text, language=language, answer_type=kind, focus=focus,
-        attribute=_attribute(text, focus, classes) if kind in _NAMED_THING_TYPES else None, visa_classes=classes,
+        attribute=_attribute(text, focus, classes, language) if kind in _NAMED_THING_TYPES else None,
+        visa_classes=classes,
         document_numbers=document_numbers(text), identifiers=identifiers(text), named=named_things(text),
         parts=parts,
         subjects=subjects,

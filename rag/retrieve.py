@@ -98,14 +98,13 @@ def with_sentence_before(evidence: Evidence) -> Evidence | None:
     line = lead_up(evidence)
     if not line.endswith(evidence.text):
         return None  # the passage does not hold the unit as stored: nothing safe to join
-    spans = sentence_spans(line[: len(line) - len(evidence.text)].rstrip())
+    earlier = line[: len(line) - len(evidence.text)]
+    spans = sentence_spans(earlier.rstrip())
     if not spans:
         return None
-    first = spans[-1][0]
-    before = line[first : len(line) - len(evidence.text)]
-    start = evidence.start - len(before)
-    return replace(evidence, unit_id=f"{evidence.unit_id}<", text=line[first:],
-                   metadata={**evidence.metadata, "start": start},
+    before = earlier[spans[-1][0] :]
+    return replace(evidence, unit_id=f"{evidence.unit_id}<", text=before + evidence.text,
+                   metadata={**evidence.metadata, "start": evidence.start - len(before)},
                    terms=evidence.terms | frozenset(tokenize(before)) | gloss_terms(before))
 
 
