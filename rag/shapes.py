@@ -50,7 +50,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
                          r"agents?|lawyers?|attorneys?|judges?|leaders?|"
                          r"anyone|those who)\b|总理|主席|部长|人员|人才|者(?=[，。、])|的人"
                          r"|(?:老|残疾|居|市|公|家|申请|持证|持有|外国|当事|个|老年|未成年|军|工)人|学生|儿童|父母|配偶"
-                         r"|子女|家属|雇主|雇员|员工|教师|医生|专家|学者|毕业生|留学生|游客"),
+                         r"|子女|家属|雇主|雇员|员工|教师|医生|专家|学者|毕业生|留学生|游客|(?:居|渔|农|村|市|公|移|难)民"),
     "organisation": re.compile(r"\b(?:[A-Z][a-z]+\s+)*(?:Department|Ministry|Agency|Administration|Council|Office|"
                                r"Service|Services|Bureau|Commission|Court|Congress|Government|University|Bank)\b"
                                r"|\b[A-Z]{2,}\b|部|局|院|委员会|政府|机构|署|大学"),

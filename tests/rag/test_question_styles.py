@@ -102,6 +102,8 @@ are issued by the Larkhaven Harbour Office.
 Fees. A summer permit costs 240 Larkhaven dollars and a full-year permit costs 610
 Larkhaven dollars. Owners over 70 pay half.
 
+Eligibility. Boat owners who live in Larkhaven or run a business there may apply.
+
 Waiting list. Since 2021 new applicants join a waiting list. An applicant needs 30 points
 to be offered a berth; points are given for each year spent on the list.
 
@@ -329,6 +331,14 @@ def test_a_fact_whose_subject_only_the_sentence_before_names(assistant: Assistan
     answer = assistant.ask("How much do owners pay to keep a boat ashore over the winter?")
     check(answer, texts, "95 Larkhaven dollars a month")
     assert "kept ashore at the north marina" in answer.text  # quoted with the sentence that says what it is for
+
+
+def test_who_can_apply_is_answered_by_who_may_not_by_a_sentence_about_applicants(assistant: Assistant,
+                                                                                  texts: dict[str, str]) -> None:
+    # "new applicants join a waiting list" repeats the question's own word; it does not say who may apply.
+    answer = assistant.ask("Who can apply for a mooring permit?")
+    check(answer, texts, "boat owners who live in Larkhaven")
+    assert "waiting list" not in answer.text, answer.text
 
 
 def test_a_number_in_a_table_row_counts_what_the_row_names(assistant: Assistant, texts: dict[str, str]) -> None:

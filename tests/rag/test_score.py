@@ -99,3 +99,22 @@ def test_a_unit_labelled_with_what_is_asked() -> None:
     assert _features("What is the fee for a permit?", labelled)["label"] == 0.0
     plain = _unit("The rules apply from 1 May 2024.", 0)
     assert _features("What is the effective date of the rules?", plain)["label"] == 0.0
+
+
+def _sentence_of(text: str, title: str = "guide") -> Evidence:
+    unit = _unit(text, 0)
+    unit.terms = frozenset(tokenize(text))
+    unit.context_terms = frozenset(tokenize(title))
+    return unit
+
+
+def test_who_is_answered_by_a_person_the_question_does_not_already_name() -> None:
+    # "applicants" repeats "apply": a sentence about applicants does not say who can apply.
+    assert _features("Who can apply for the harbour pass?",
+                     _sentence_of("The form makes the process simpler for applicants."))["typed"] == 0.0
+    assert _features("Who can apply for the harbour pass?",
+                     _sentence_of("The harbour pass is for boat owners living in the county."))["typed"] == 1.0
+    # The same in Chinese: 申请人 repeats 申请.
+    assert _features("谁可以申请港口通行证？", _sentence_of("新表格方便申请人办理。"))["typed"] == 0.0
+    assert _features("谁可以申请港口通行证？", _sentence_of("港口通行证发给本县的渔民。"))["typed"] == 1.0
+
