@@ -126,7 +126,7 @@ def comparison_aspects(text: str) -> tuple[str, ...]:
     return tuple(re.sub(r"^(?:the|its|their)\s+", "", p.strip(), flags=re.IGNORECASE) for p in pieces if tokenize(p))
 
 
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,3}[A-Z][a-z]+\b")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+\s+){1,5}[A-Z][a-z]+\b")
 _LEADING = re.compile(r"^(?:The|A|An|This|That|These|Those|Its|Their|Our|Your|Does|Do|Is|Are|What|Which|When|How|"
                       r"Who|Why|Where|Can|Will|Under|In|For|On|At|By|From|After|Before)\s+")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from ingest.sentences import split_sentences
 from rag.names import (
     ORDER_WORDS,
     comparison_aspects,
@@ -146,7 +147,22 @@ def answer_type(text: str) -> str:
     compares = _COMPARISON.search(text) and len(comparison_subjects(text)) >= 2
     if compares or order_subjects(text) or each_subjects(text):
         return "comparison"
-    return _asked_type(text)
+    return _asked_type(asked_clause(text))
+
+
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|will|would|can|could|should|shall|has|have|had|must|may|might)"
+# A condition or time set before the question ("If I lose my card, will ...?", "Once I arrive, how long ...?");
+# "When did ..." asks, so "when" counts only when no auxiliary follows it.
+_LEADING_CLAUSE = re.compile(rf"^\s*(?:(?:if|once|after|before|since|unless|although|while|as soon as)\b|when\s+(?!"
+                             rf"{_AUXILIARY}\b))[^,，?？]*[,，]\s*(?=\S)", re.IGNORECASE)
+
+
+def asked_clause(text: str) -> str:
+    """The part of a question that asks: the last sentence of "I'm in Dublin on a student permission. Can I
+    switch?", and the main clause of "If my wife comes with me, is she allowed to work?"."""
+    sentences = split_sentences(text.strip())
+    last = sentences[-1] if len(sentences) > 1 and re.search(r"[?？]\s*$", sentences[-1]) else text
+    return _LEADING_CLAUSE.sub("", last, count=1)
 
 
 def _asked_type(text: str) -> str:

@@ -79,6 +79,12 @@ NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|
                        r"won't|lacks?)\b|不|没有|无|未|非", re.IGNORECASE)
 
 
+# After "X is", what says what happens to X or what it is for, not what it is: a participle ("is issued", "is put
+# into effect"), an adverb ("is actually"), a purpose ("is to give").
+_NOT_WHAT_IT_IS = (r"(?:\w+ed|\w+en|\w+ly|to|also|still|now|being|not|put|set|made|paid|held|kept|sent|built|cut|run|"
+                   r"done|shown|led|met|told|sold|found|left|lost|brought|bought|taught)\b")
+
+
 def defines(term: str, text: str) -> bool:
     """Does the text define the term: "X is / means / refers to", "X: ...", "X (...)", "X, a ...", "X, which ...",
     "called X", "... (the "X")", "X是 / 指 / ，即"? A text that merely mentions X ("apply for X") does not."""
@@ -92,7 +98,8 @@ def defines(term: str, text: str) -> bool:
     name = re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"
     start = r"(?<!\w)" if term[0].isascii() else ""  # Chinese writes no space before a word
     if re.search(
-        rf"{start}{name}\W{{0,3}}\s*(?:is|are|was|means?|meaning|refers?|stands?|denotes|[:：—–(（]|是|指|即)"
+        rf"{start}{name}\W{{0,3}}\s*(?:(?:is|are|was)(?!\s+{_NOT_WHAT_IT_IS})|means?|meaning|refers?|stands?|denotes"
+        rf"|[:：—–(（]|是|指|即)"
         # an apposition or a relative clause: "the 30% ruling, a tax facility ...", "X, which gives the right to ..."
         rf"|{start}{name},\s+(?:an?|which)\s"
         rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"

@@ -29,6 +29,7 @@ STOPWORDS = frozenset(
     neither one ones s t according say says said tell give given gives list name named describe explain
     between after before during since until while
     someone something anything anyone way ways kind happen mean means exactly currently involve involves
+    get gets got getting
     referenced regarding concerning whether versus within respect respectively please know want
     的 了 是 在 和 与 及 或 对 为 由 把 被 有 吗 呢 吧 啊 哪 哪个 哪一个 什么 怎么 如何 多少 几 谁 哪些 哪天
     是否 以及 这 那 这个 那个 其 之 而 并 一个 一 中 上 下 作 作了 会 可以 能 哪次 哪年 哪里 多久 共有 分别

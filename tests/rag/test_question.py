@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.names import names_conflict
+from rag.names import named_things, names_conflict
 from rag.question import analyse, answer_type, content_words, defined_term
 
 
@@ -92,6 +92,23 @@ def test_terms_borrowed_from_the_context_are_marked() -> None:
     second = question.parts[1]
     assert not any(t.borrowed for t in second.focus if t.text == "apply")
     assert any(t.borrowed and t.text == "green" for t in second.focus)
+
+
+def test_a_long_name_is_read_whole_so_its_shorter_form_is_no_sibling() -> None:
+    asked = named_things("How much is the fee for an Irish Critical Skills Employment Permit?")
+    assert asked == frozenset({"Irish Critical Skills Employment Permit"})
+    assert not names_conflict(asked, frozenset({"Critical Skills Employment Permit"}))
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("If my wife comes with me on my permit, is she allowed to work?", "yes_no"),
+    ("I'm in Larkhaven on a visitor pass. Can I borrow books?", "yes_no"),
+    ("If I lose my card, how much does a new one cost?", "money"),
+    ("When I arrive, how long do I have to register?", "duration"),
+    ("When did the rules take effect?", "date"),  # "when" asking, not setting a time
+])
+def test_the_clause_that_asks_decides_the_kind_of_answer(question: str, kind: str) -> None:
+    assert analyse(question).answer_type == kind
 
 
 @pytest.mark.parametrize(("asked", "named", "conflict"), [

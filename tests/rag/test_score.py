@@ -118,3 +118,14 @@ def test_who_is_answered_by_a_person_the_question_does_not_already_name() -> Non
     assert _features("谁可以申请港口通行证？", _sentence_of("新表格方便申请人办理。"))["typed"] == 0.0
     assert _features("谁可以申请港口通行证？", _sentence_of("港口通行证发给本县的渔民。"))["typed"] == 1.0
 
+
+
+def test_a_unit_that_defines_the_asked_term_is_told_apart_from_other_typed_matches() -> None:
+    defining = _sentence_of("The Blue Card is a membership of the city library.")
+    assert _features("What is the Blue Card?", defining)["defines"] == 1.0
+    mentioning = _sentence_of("Holders of a Blue Card may borrow 15 items.")
+    assert _features("What is the Blue Card?", mentioning)["defines"] == 0.0
+    # A date for "when" is a typed match, not a definition.
+    dated = _sentence_of("The Blue Card was introduced on 1 May 2019.")
+    assert _features("When was the Blue Card introduced?", dated)["typed"] == 1.0
+    assert _features("When was the Blue Card introduced?", dated)["defines"] == 0.0

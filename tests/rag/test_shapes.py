@@ -23,6 +23,11 @@ from rag.shapes import defines, has_shape
     ("Blue Card", "Children may apply for the Blue Card at any branch.", False),  # "for" is not "or"
     ("late return", "A loan counts as a late return if it comes back after closing time.", True),
     ("late return", "- count as a late return.", False),  # a condition on something else, not a definition
+    ("Blue Card", "The Blue Card is for residents aged 12 or over.", True),
+    # "X is" followed by what happens to X, or what it is for, says nothing of what X is
+    ("Blue Card", "The rule that adds the Blue Card is actually put into effect in May.", False),
+    ("Blue Card", "Compared with the old card, the Blue Card is to give members more loans.", False),
+    ("Blue Card", "The Blue Card was introduced in 2019.", False),
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
