@@ -21,20 +21,25 @@ from rag.terms import covers, says_absent, tokenize
 # Question-level signals tried on train (margin, uncovered focus, missing identifiers, language...) all
 # lowered the cross-validated AUC of answerability below that of the best unit's own score: the
 # answerability step calibrates that score (cross_validation.answerability_auc in rag/scorer.json).
+# Stop 24: the best unit's coverage and similarity, its type and label matches, or its gaps to the other
+# candidates beside its score: out of fold answer accuracy 0.514-0.526 against 0.546.
 ANSWERABILITY_FEATURES = ("best",)
 # Unit features tried on train and left out (stop 21): a Chinese question on an English unit as a flag of its
 # own, the coverage of the unit's paragraph before it, a person or organisation that only repeats the
-# question's words not counting as one ("applicants" for "Who can apply?"). Neither answer nor refusal accuracy
-# rose, in sample or out of fold. Stop 22: a unit whose asked-type matches only repeat the question ("the
-# $100,000 fee"), a word of opposite sense ("outside" for "inside"), and the terms of the paragraph before the
-# unit (for every unit: AUC 0.845 -> 0.826; for a unit opening with a pronoun: no item changed) were left out.
+# question's words not counting as one ("applicants" for "Who can apply?"; a rule of the person shape since
+# stop 24, `_unasked`). Neither answer nor refusal accuracy rose, in sample or out of fold. Stop 22: a unit
+# whose asked-type matches only repeat the question ("the $100,000 fee"), a word of opposite sense ("outside"
+# for "inside"), and the terms of the paragraph before the unit (for every unit: AUC 0.845 -> 0.826; for a unit
+# opening with a pronoun: no item changed) were left out.
 # Stop 23: the coverage of the question's words weighted by how few of the unit's document's units hold them (a
 # document's topic words are in nearly all of them): out of fold AUC 0.840 -> 0.844, unit AUC 0.916 -> 0.918,
 # but answer accuracy 0.575 -> 0.544 at the calibrated threshold; no better than refit noise, so left out.
 # Stop 24: the share of the question's capitalised names ("Skilled Worker") that neither the unit nor its headings
 # name: out of fold AUC 0.841 -> 0.845, answer accuracy at the calibrated threshold unchanged (0.562 -> 0.562),
 # and the refit's threshold drift lost test answers; left out. Also stop 24: whether one sentence of the unit holds
-# both the asked-for kind of thing and a question word (learned weight -0.17, unit AUC 0.921 -> 0.919).
+# both the asked-for kind of thing and a question word (learned weight -0.17, unit AUC 0.921 -> 0.919); a "soft
+# coverage" in which a unit's word within cosine 0.6-0.85 of a question word (by the embedding model) covers it
+# (out of fold answer accuracy 0.546-0.558 with no trend over the cut-off, unit AUC 0.921 against 0.922).
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",
