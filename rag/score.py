@@ -196,9 +196,9 @@ def _unasked(question: Question, text: str) -> str:
     kind of answer, and "the Ministry of ..." is one.)"""
     for term in question.chinese_terms:
         text = text.replace(term, "_")
+    own = tuple(t.text for t in question.focus)  # the question's own words, not their glossary equivalents
     return re.sub(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*",
-                  lambda m: "_" if any(covers((t.text,), frozenset(tokenize(m.group(0)))) for t in question.focus)
-                  else m.group(0), text)
+                  lambda m: "_" if covers(own, frozenset(tokenize(m.group(0)))) else m.group(0), text)
 
 
 def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray, weights: dict[str, float],
