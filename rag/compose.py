@@ -11,7 +11,7 @@ from rag.decide import Decision
 from rag.question import Question
 from rag.retrieve import Evidence
 from rag.score import ScoredUnit, introduces
-from rag.terms import covers, says_absent, tokenize
+from rag.terms import CJK, covers, says_absent, tokenize
 from rag.types import Answer, Citation, ComparisonTable, Passage, Quote, TableCell, TableRow
 
 REFUSAL = "The corpus does not answer this question."
@@ -24,7 +24,6 @@ ALSO = "Also, from “{title}”:"
 ALSO_ZH = "另见《{title}》："
 NOT_STATED = "not stated"
 NOT_STATED_ZH = "未说明"
-_CJK_LAST = re.compile(r"[\u4e00-\u9fff]$")
 SHORT_UNIT_WORDS = 6  # a shorter sentence reads on into the next one, to make sense
 
 ReadOn = Callable[[Evidence, int], list[Evidence]]  # the units right after a unit in its document
@@ -87,7 +86,7 @@ def _ended(text: str) -> str:
     text = text.rstrip().rstrip(";,；，")
     if text and text[-1] in ".!?:。！？：":
         return text
-    return text + ("。" if _CJK_LAST.search(text) else ".")
+    return text + ("。" if CJK.search(text[-1:]) else ".")
 
 
 def _where(unit: Evidence) -> tuple[str, int]:
@@ -96,7 +95,7 @@ def _where(unit: Evidence) -> tuple[str, int]:
 
 
 def _words(text: str) -> int:
-    return len(text.split()) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+    return len(text.split()) + len(CJK.findall(text)) // 2
 
 
 def with_continuations(units: list[Evidence], read_on: ReadOn, list_items: int, max_words: int) -> list[Evidence]:

@@ -18,7 +18,7 @@ from rag.names import (
     visa_classes,
     without,
 )
-from rag.terms import glossary, stem, tokenize
+from rag.terms import CJK, HAN, glossary, language_of, stem, tokenize
 
 # Expected answer types, recognised from English and Chinese question words. Order matters: the first
 # pattern that matches wins ("how long" is a duration before "how" is anything else).
@@ -116,7 +116,7 @@ class Question:
     @property
     def chinese_terms(self) -> tuple[str, ...]:
         """The question's own Chinese content words."""
-        return tuple(t.text for t in self.focus if re.match(r"[\u4e00-\u9fff]{2}", t.text))
+        return tuple(t.text for t in self.focus if re.match(rf"[{HAN}]{{2}}", t.text))
 
     @property
     def search_text(self) -> str:
@@ -351,7 +351,7 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()
-    language = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+    language = language_of(text)
     classes = visa_classes(text)
     focus = _terms(text)
     kind = kind or answer_type(text)
@@ -393,7 +393,7 @@ def _side(whole: str, subject: str, subjects: tuple[str, ...], ordered: bool) ->
     if ordered:
         # What the question says happened ("signed", "took effect") stays; "which ... first" goes.
         rest = ORDER_WORDS.sub(" ", asked)
-        shown = f"{subject}的日期" if re.search(r"[\u4e00-\u9fff]", whole) else f"the date of the {subject}"
+        shown = f"{subject}的日期" if CJK.search(whole) else f"the date of the {subject}"
         side = replace(analyse(f"{subject} {rest}", split=False, kind="date"), text=shown)
     else:  # every side asks for the same kind of thing: what the question asks with its subjects left out
         # Taking "vs", "compared with", "each" and "有什么不同" out of the side's text was tried (stop 24): no train

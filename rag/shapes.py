@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.terms import covers, gloss_terms, tokenize
+from rag.terms import HAN, covers, gloss_terms, tokenize
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -159,7 +159,7 @@ def _counts(match: re.Match[str], text: str, counted: tuple[str, ...]) -> bool:
     """Does the number count the asked thing: is it named within three words after, in the same clause?"""
     clause = re.split(r"[,.;:()\[\]，。；：（）]", text[match.end() : match.end() + 60], maxsplit=1)[0]
     after = " ".join(clause.split()[:3])
-    if re.match(r"\s*[\u4e00-\u9fff]", after):  # Chinese: a measure word and a noun, no spaces ("198所大学")
+    if re.match(rf"\s*[{HAN}]", after):  # Chinese: a measure word and a noun, no spaces ("198所大学")
         after = after.strip()[:6]
     following = frozenset(tokenize(after)) | gloss_terms(after)  # a Chinese noun counts through its English
     return any(covers((c,), following) for c in counted)

@@ -37,8 +37,14 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_TOKEN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9][a-z0-9$%'.,/()-]*[a-z0-9%)]|[a-z0-9$%]")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+HAN = "\u4e00-\u9fff"  # the CJK Unified Ideographs: what kvisa reads as Chinese, here and everywhere else
+CJK = re.compile(f"[{HAN}]")
+_TOKEN = re.compile(rf"[{HAN}]+|[a-z0-9][a-z0-9$%'.,/()-]*[a-z0-9%)]|[a-z0-9$%]")
+
+
+def language_of(text: str) -> str:
+    """"zh" for a text with any Chinese character in it, else "en"."""
+    return "zh" if CJK.search(text) else "en"
 
 
 class Glossary:
@@ -72,7 +78,7 @@ class Glossary:
         """The English for a Chinese word: the glossary's, else a general dictionary's (rag/dictionary.py)."""
         if word in self.translations:
             return self.translations[word]
-        return general_english(word) if self.general and _CJK.match(word) else ""
+        return general_english(word) if self.general and CJK.match(word) else ""
 
     def alternatives(self, term: str) -> tuple[str, ...]:
         """Other words that mean `term`: its English translation and its synonyms (all stemmed)."""
@@ -156,7 +162,7 @@ def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         piece = match.group(0)
-        if _CJK.match(piece):
+        if CJK.match(piece):
             words = jieba.lcut(piece) if precise else jieba.lcut_for_search(piece)
             out.extend(w for w in words if w not in STOPWORDS and (len(w) > 1 or not precise))
         else:
@@ -172,7 +178,7 @@ def expand_terms(tokens: tuple[str, ...]) -> tuple[str, ...]:
 def glossed(text: str) -> str:
     """A Chinese text followed by the glossary's English for its words, so the English-only embedding model
     sees what it is about; other texts are returned unchanged."""
-    if not _CJK.search(text):
+    if not CJK.search(text):
         return text
     words = (w for t in tokenize(text, precise=True) for w in _glossary.english(t).replace(";", " ").split())
     english = dict.fromkeys(words)
@@ -183,9 +189,9 @@ def glossed(text: str) -> str:
 def gloss_terms(text: str) -> frozenset[str]:
     """The English words, as tokens, of the glossary's translations of a text's Chinese words (none for a text
     without Chinese). The glossary in force is used: changing it clears this cache."""
-    if not _CJK.search(text):
+    if not CJK.search(text):
         return frozenset()
-    return frozenset(word for token in tokenize(text, precise=True) if _CJK.match(token)
+    return frozenset(word for token in tokenize(text, precise=True) if CJK.match(token)
                      for word in tokenize(_glossary.english(token)))
 
 

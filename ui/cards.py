@@ -9,11 +9,11 @@ import re
 from html import escape, unescape
 
 from rag.export import first_url
+from rag.terms import language_of
 from rag.types import Answer, Citation, ComparisonTable, Quote, TableCell
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _SPACE = re.compile(r"\s+")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # Labels in the language of the question (English or Chinese).
 _LABELS = {
     "en": {"sources": "Sources", "refused": "Not answered by the corpus", "covers": "The corpus covers:",
@@ -24,7 +24,7 @@ _LABELS = {
 
 
 def labels_for(question: str) -> dict[str, str]:
-    return _LABELS["zh" if _CJK.search(question or "") else "en"]
+    return _LABELS[language_of(question or "")]
 
 
 def card_id(turn: int, n: int) -> str:

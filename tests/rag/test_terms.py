@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.terms import Glossary, covers, gloss_terms, glossary, tokenize, use_glossary
+from rag.terms import Glossary, covers, gloss_terms, glossary, language_of, tokenize, use_glossary
 
 
 @pytest.mark.parametrize(("written", "number"), [
@@ -53,3 +53,9 @@ def test_a_paraphrase_meets_a_chinese_unit_through_the_english_of_both() -> None
 def test_a_light_verb_carries_no_topic() -> None:
     # "get" in "If I get a flat tyre" is not what a sentence about flat tyres must repeat.
     assert tokenize("If I get a flat tyre, will they charge me?") == tokenize("If I a flat tyre, will they charge me?")
+
+
+def test_a_text_is_chinese_when_it_holds_any_chinese_character() -> None:
+    assert language_of("How long is a K visa valid?") == "en"
+    assert language_of("K字签证的有效期是多久？") == "zh"
+    assert language_of("What does 人才 mean here?") == "zh"  # one Chinese word makes the answer Chinese
