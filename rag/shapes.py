@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.acronyms import spells
 from rag.terms import HAN, covers, gloss_terms, tokenize
 
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
@@ -90,7 +91,7 @@ def defines(term: str, text: str) -> bool:
     "called X", "... (the "X")", "X是 / 指 / ，即"? A text that merely mentions X ("apply for X") does not."""
     if not term:
         return True
-    if term.isupper() and term.isalpha() and _spells(term, text):  # "NPRM": "notice of proposed rulemaking"
+    if term.isupper() and term.isalpha() and spells(term, text):  # "NPRM": "notice of proposed rulemaking"
         return True
     bare = re.sub(r"\s*(?:visas?|签证)$", "", term, flags=re.IGNORECASE) or term  # "Q1 visa" defined as "| Q1 |"
     if bare != term and re.search(rf"\|\s*{re.escape(bare)}\s*\|", text):
@@ -112,32 +113,6 @@ def defines(term: str, text: str) -> bool:
     acronym, _, rest = term.partition(" ")
     return bool(rest and acronym.isupper() and acronym.isalpha() and re.search(
         rf"[(（]{re.escape(acronym)}[)）]\s+{re.escape(rest)}(?!\w)", text, re.IGNORECASE))
-
-
-_FUNCTION_WORDS = frozenset(("of", "and", "the", "for", "on", "to", "in", "a", "an"))
-
-
-def _spells(acronym: str, text: str) -> bool:
-    """Do consecutive words of the text (function words aside) spell the acronym, one initial each? The last
-    word may give the last letters too ("notice of proposed rulemaking" spells NPRM); one word never does."""
-    words = [w.lower() for w in re.findall(r"[A-Za-z][\w'-]*", text) if w.lower() not in _FUNCTION_WORDS]
-    letters = acronym.lower()
-    for i in range(len(words)):
-        for n in range(2, len(letters) + 1):  # n words: n - 1 initials, then the rest from the last word
-            run = words[i : i + n]
-            if len(run) == n and all(w[0] == c for w, c in zip(run, letters, strict=False)) \
-                    and _in_order(letters[n - 1 :], run[-1]):
-                return True
-    return False
-
-
-def _in_order(letters: str, word: str) -> bool:
-    position = 0
-    for letter in letters:
-        position = word.find(letter, position) + 1
-        if not position:
-            return False
-    return True
 
 
 def has_shape(answer_type: str, text: str, counted: tuple[str, ...] = ()) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.acronyms import defined_acronyms, expansions_in
+from ingest.acronyms import defined_acronyms, expansions_in, spells
 
 GUIDE = """The Harbour Mooring Authority (HMA) issues permits. Owners must pass the Boat Safety Check (BSC)
 before a permit starts. A Notice to Mariners (NTM) is posted weekly. The fee is set by the Stadshaven (SHV)
@@ -28,3 +28,10 @@ def test_a_unit_that_writes_only_the_acronym_says_what_it_stands_for() -> None:
 def test_a_unit_that_spells_out_what_an_acronym_stands_for_names_the_acronym() -> None:
     acronyms = defined_acronyms(GUIDE)
     assert expansions_in("Every boat needs a boat safety check each spring.", acronyms) == "BSC: Boat Safety Check"
+
+
+def test_a_text_spells_an_acronym_with_consecutive_initials_anywhere_in_it() -> None:
+    assert spells("HSP", "A holder of Highly Skilled Professional status may stay five years.")
+    assert spells("NPRM", "The notice of proposed rulemaking was published in July.")  # last letters from one word
+    assert not spells("HSP", "Highly paid staff may apply.")  # "paid" does not start with s, "staff" with p
+    assert not spells("RIN", "Regulation text follows.")  # one word never spells an acronym
