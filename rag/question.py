@@ -25,7 +25,8 @@ from rag.terms import CJK, HAN, glossary, language_of, stem, tokenize
 _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("reason", r"^\s*why\b|\bfor what (reason|purpose)\b|\bwhat (is|was|are|were) the (main )?(reason|purpose|aim|"
                r"goal|rationale|motivation|justification)s?\b|\bhow come\b|为什么|为何|原因|目的|理由|为啥"),
-    ("duration", r"\bhow long\b|\bhow much time\b|\bfor how many (days|weeks|months|years)\b"
+    ("duration", r"\bhow long\b|\bhow much time\b|\bhow (?:quickly|fast|soon)\b"
+                 r"|\bfor how many (days|weeks|months|years)\b"
                  r"|\bhow many (days|weeks|months|years)\b|\bwhat (is the )?(period|duration|length)\b"
                  r"|多久|多长时间|多长|几年|几个月|多少天|多少年|期限多"),
     ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
@@ -44,8 +45,8 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
               r"|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
               r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
               r"|多少钱|多少(?:[欧美港澳加日]?元|英镑|块)|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费"),
-    ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|average|total|cap|"
-                 r"limit|quota|threshold|rate|score|level)\b|最高|最低|上限|下限|平均"),
+    ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|youngest|oldest|"
+                 r"average|total|cap|limit|quota|threshold|rate|score|level)\b|\bhow old\b|最高|最低|上限|下限|平均"),
     ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
     ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|几(个|项|类|种|条|次|名|位|家|所)"),
     # Chinese question words for a body, a person or a place are read first (_ZH_ASKING_WORDS); "在哪几条" and
@@ -347,10 +348,14 @@ def _counted(text: str) -> tuple[str, ...]:
     return tuple(t for t in tokenize(match.group(1)) if t not in classes)
 
 
+# "What's the fee?" is read as "What is the fee?" (with a straight or a typographic apostrophe).
+_WH_IS = re.compile(r"\b(what|who|where|when|how|which)['’]s\b", re.IGNORECASE)
+
+
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
-    text = text.strip()
+    text = _WH_IS.sub(r"\1 is", text.strip())
     language = language_of(text)
     classes = visa_classes(text)
     focus = _terms(text)

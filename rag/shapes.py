@@ -23,7 +23,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
                        r"|\b(?:19|20)\d\d-\d\d(?:-\d\d)?\b|\b(?:19|20)\d\d\b|\d{4}年|\d{1,2}月\d{1,2}日|\bFY\s?\d{2,4}\b"
                        rf"|\b(?:\d+|{_NUMBER_WORD})\s+{_UNIT_OF_TIME}\s+(?:after|from|before|of)\b",
                        re.IGNORECASE),
-    "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+{_UNIT_OF_TIME}\b"
+    # "10 business days", "a 10-business-day standard"
+    "duration": re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[\s-]+(?:(?:business|working|calendar|school)[\s-]+)?"
+                           rf"{_UNIT_OF_TIME}\b"
                            rf"|\b(?:for|within|after|up to|lasts?|valid for)\s+(?:\d+|{_NUMBER_WORD})"
                            rf"\s+(?!{_MONTH}\b)[a-z]+"  # "after 11 March" is a date
                            rf"|{_CN_NUMBER}\s*(?:个月|天|周|年(?!\d)|小时|分钟)|{_CN_NUMBER}\s*个?(?:工作日|日内|日以内|日之内|星期|礼拜)"

@@ -17,6 +17,9 @@ from rag.question import analyse, answer_type, content_words, defined_term
     ("How much did the share of electric buses grow since 2015?", "quantity"),
     ("How much can a volunteer work each week?", "quantity"),
     ("How much time does an applicant have to appeal?", "duration"),
+    ("How quickly will the library reply to a complaint?", "duration"),  # speed is asked as a time taken
+    ("How old must a borrower be?", "quantity"),
+    ("What is the youngest age for a library card?", "quantity"),
     # A question without a question word asks for what its noun names.
     ("Parking permit fee?", "money"),
     ("Museum pass start?", "date"),
@@ -33,6 +36,12 @@ from rag.question import analyse, answer_type, content_words, defined_term
 ])
 def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
     assert answer_type(question) == kind
+
+
+def test_a_contracted_question_word_is_read_as_written_out() -> None:
+    assert analyse("What's the parking permit fee?").answer_type == "money"
+    assert analyse("What’s a 'reading room pass'?").defined == "reading room pass"  # a typographic apostrophe
+    assert analyse("Who's the library's director?").answer_type == "person"
 
 
 def test_container_nouns_and_numbers_are_not_the_attribute() -> None:

@@ -42,6 +42,7 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
     ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
     ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
     ("duration", "A worker may settle after 5 years.", True),
+    ("duration", "Customer Care meets its 10-business-day reply standard.", True),  # a kind of day between
     ("duration", "外国人应当在入境后30日内申请居留许可。", True),
     ("duration", "审批部门在受理后10个工作日内作出决定。", True),
     ("duration", "一般在4个星期内完成审批。", True),
