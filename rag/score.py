@@ -40,6 +40,10 @@ ANSWERABILITY_FEATURES = ("best",)
 # both the asked-for kind of thing and a question word (learned weight -0.17, unit AUC 0.921 -> 0.919); a "soft
 # coverage" in which a unit's word within cosine 0.6-0.85 of a question word (by the embedding model) covers it
 # (out of fold answer accuracy 0.546-0.558 with no trend over the cut-off, unit AUC 0.921 against 0.922).
+# Stop 25 (refits reproducible from then on, 535 train items): a question's acronym covered by a unit or heading
+# that spells it out ("Highly Skilled Professional" for "HSP"; unit AUC 0.927 -> 0.929, but out of fold answer
+# accuracy 0.545 -> 0.541 and refusal accuracy 0.809 -> 0.803); a table row's first cell read as a label
+# ("| Processing time | ... |": more unanswerable questions answered, refusal accuracy 0.809 -> 0.803).
 FEATURES = ("similarity", "coverage", "context_coverage", "attribute", "typed", "named_document",
             "class_conflict", "negation", "passage_rank", "unit_only", "short", "identifiers", "zh", "zh_similarity",
             "zh_coverage", "absent", "lead_in", "similarity_gap", "coverage_gap",

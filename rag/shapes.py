@@ -75,7 +75,9 @@ SHAPES: dict[str, re.Pattern[str]] = {
 # A date names a day ("September 21, 2025", "2025-09-21", "8月14日"), not only a year or a fiscal year.
 DAY = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19|20)\d\d-\d\d-\d\d\b"
                   r"|\d{1,2}月\d{1,2}日", re.IGNORECASE)
-# Types whose shape must be present for a unit to answer; the others only raise a unit's score.
+# Types whose shape must be present for a unit to answer; the others only raise a unit's score. (Requiring a list
+# to enumerate, with the question's own words blanked, was tried in stop 25: "the job is not on the Ineligible
+# Occupations List" no longer answered "Which jobs are on it?", but as many right list answers were lost.)
 REQUIRED_SHAPES = frozenset({"date", "duration", "money", "percentage", "count", "quantity", "person", "organisation",
                              "place", "reason"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|doesn't|don't|isn't|aren't|"
