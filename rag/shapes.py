@@ -85,9 +85,10 @@ NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|
 
 
 # After "X is", what says what happens to X or what it is for, not what it is: a participle ("is issued", "is put
-# into effect"), an adverb ("is actually"), a purpose ("is to give").
-_NOT_WHAT_IT_IS = (r"(?:\w+ed|\w+en|\w+ly|to|also|still|now|being|not|put|set|made|paid|held|kept|sent|built|cut|run|"
-                   r"done|shown|led|met|told|sold|found|left|lost|brought|bought|taught)\b")
+# into effect"), an adverb ("is actually"), a purpose ("is to give"). "Open" only looks like a participle: "X is
+# open to all residents" says what X is.
+_NOT_WHAT_IT_IS = (r"(?:\w+ed|(?!open\b)\w+en|\w+ly|to|also|still|now|being|not|put|set|made|paid|held|kept|sent|"
+                   r"built|cut|run|done|shown|led|met|told|sold|found|left|lost|brought|bought|taught)\b")
 
 
 def defines(term: str, text: str) -> bool:

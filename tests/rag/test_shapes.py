@@ -28,6 +28,8 @@ from rag.shapes import defines, has_shape
     ("Blue Card", "The rule that adds the Blue Card is actually put into effect in May.", False),
     ("Blue Card", "Compared with the old card, the Blue Card is to give members more loans.", False),
     ("Blue Card", "The Blue Card was introduced in 2019.", False),
+    ("Annual Pass", "The Annual Pass is given to residents.", False),  # what happens to it
+    ("Annual Pass", "The Annual Pass is open to all residents of the city.", True),  # "open" is no participle
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
