@@ -4,6 +4,7 @@ subjects and aspects of a comparison."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.terms import tokenize
 
@@ -47,6 +48,7 @@ _EITHER = (re.compile(r"(?:[,:]|\bbetween)\s*(?:the\s+)?(.+?)\s+(?:or|and)\s+(?:
            re.compile(r"^(.+?)(?:和|与|还是|跟)(.+?)[，,：:]\s*哪"))
 
 
+@lru_cache(maxsize=1024)  # one question is read for its answer type and again for its parts
 def order_subjects(text: str) -> tuple[str, ...]:
     """The two things a "which came first" question sets in order; empty for any other question."""
     if not (_WHICH.search(text) and _ORDER.search(text)):
@@ -61,12 +63,14 @@ _EACH = (re.compile(r"\b(?:do|does|did|is|are|was|were|will|would|can|could|must
          re.compile(r"([^，,；;：:]+?)(?:和|与|及|跟)([^，,；;：:]+?)(?:各自|分别)"))
 
 
+@lru_cache(maxsize=1024)  # one question is read for its answer type and again for its parts
 def each_subjects(text: str) -> tuple[str, ...]:
     """The two things a question asks the same thing of ("A and B each"); empty for any other question."""
     match = next((m for pattern in _EACH if (m := pattern.search(text))), None)
     return tuple(s.strip(" ?？,，") for s in match.groups()) if match else ()
 
 
+@lru_cache(maxsize=1024)  # one question is read for its answer type and again for its parts
 def comparison_subjects(text: str) -> tuple[str, ...]:
     """What a comparison compares: the two things set in order or asked of each, named visa classes, else the
     phrases on either side of and/vs/from (an aspect written before the first of them left out)."""
