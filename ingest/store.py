@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,11 @@ def _collection(client: Any, name: str) -> Any:
         configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
     )
     if (collection.configuration.get("hnsw") or {}).get("ef_search", SEARCH_EF) < SEARCH_EF:
-        collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+        try:
+            collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+        except Exception as exc:  # a store this process may not change still answers, as it was made
+            print(f"kvisa: warning: the index {name} keeps its narrower search ({str(exc).splitlines()[0]})",
+                  file=sys.stderr)
     return collection
 
 

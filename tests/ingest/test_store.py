@@ -55,3 +55,23 @@ def test_an_index_made_with_a_narrow_search_is_widened_when_opened(tmp_path: Pat
     store = ChunkStore(settings)
     assert store.units.configuration["hnsw"]["ef_search"] == SEARCH_EF
     assert store.units.configuration["hnsw"]["space"] == "cosine"
+
+
+def test_an_index_that_cannot_be_widened_still_opens_and_answers_queries(tmp_path: Path, monkeypatch, capsys) -> None:
+    import chromadb
+    from chromadb.api.models.Collection import Collection
+
+    settings = Settings(home=tmp_path)
+    settings.chroma_dir.mkdir(parents=True)
+    chromadb.PersistentClient(path=str(settings.chroma_dir)).get_or_create_collection(
+        f"{settings.collection}-units", embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    def refused(*_: object, **__: object) -> None:
+        raise PermissionError("attempt to write a readonly database")
+
+    monkeypatch.setattr(Collection, "modify", refused)
+    store = ChunkStore(settings)
+    assert "keeps its narrower search (attempt to write a readonly database)" in capsys.readouterr().err
+    vectors = _unit_vectors(50, seed=4)
+    _store_units(store, [f"u{i:02d}" for i in range(50)], vectors)
+    assert store.query_units(vectors[7], 1)[0][0] == "u07"
