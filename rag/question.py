@@ -355,30 +355,31 @@ _WH_IS = re.compile(r"\b(what|who|where|when|how|which)['’]s\b", re.IGNORECASE
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
-    text = _WH_IS.sub(r"\1 is", text.strip())
+    text = text.strip()  # the question as the user wrote it, which an answer repeats
+    read = _WH_IS.sub(r"\1 is", text)  # what it is read as
     language = language_of(text)
-    classes = visa_classes(text)
-    focus = _terms(text)
-    kind = kind or answer_type(text)
-    subjects = comparison_subjects(text) if kind == "comparison" else ()
+    classes = visa_classes(read)
+    focus = _terms(read)
+    kind = kind or answer_type(read)
+    subjects = comparison_subjects(read) if kind == "comparison" else ()
     parts: tuple[Question, ...] = ()
     if split and kind != "comparison":
         pieces = split_parts(text)
         if len(pieces) > 1:
             parts = tuple(_part(piece, text) for piece in pieces)
     elif split:
-        ordered = bool(order_subjects(text))
-        parts = tuple(_side(text, subject, subjects, ordered) for subject in subjects)
+        ordered = bool(order_subjects(read))
+        parts = tuple(_side(read, subject, subjects, ordered) for subject in subjects)
     return Question(
         text=text, language=language, answer_type=kind, focus=focus,
-        attribute=_attribute(text, focus, classes, language) if kind in _NAMED_THING_TYPES else None,
+        attribute=_attribute(read, focus, classes, language) if kind in _NAMED_THING_TYPES else None,
         visa_classes=classes,
-        document_numbers=document_numbers(text), identifiers=identifiers(text), named=named_things(text),
+        document_numbers=document_numbers(read), identifiers=identifiers(read), named=named_things(read),
         parts=parts,
         subjects=subjects,
-        aspects=comparison_aspects(text) if kind == "comparison" else (),
-        counted=_counted(text),
-        defined=defined_term(text) if kind == "definition" else "",
+        aspects=comparison_aspects(read) if kind == "comparison" else (),
+        counted=_counted(read),
+        defined=defined_term(read) if kind == "definition" else "",
     )
 
 

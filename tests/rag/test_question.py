@@ -39,7 +39,9 @@ def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
 
 
 def test_a_contracted_question_word_is_read_as_written_out() -> None:
-    assert analyse("What's the parking permit fee?").answer_type == "money"
+    fee = analyse("What's the parking permit fee?")
+    assert fee.answer_type == "money"
+    assert fee.text == "What's the parking permit fee?"  # an answer repeats the question as the user wrote it
     assert analyse("What’s a 'reading room pass'?").defined == "reading room pass"  # a typographic apostrophe
     assert analyse("Who's the library's director?").answer_type == "person"
 
