@@ -44,27 +44,27 @@ def test_units_stored_twice_with_one_vector_come_back_in_id_order(tmp_path: Path
     assert all(abs(similarity - 1.0) < 1e-5 for _, similarity in found)
 
 
-def test_an_index_made_with_a_narrow_search_is_widened_when_opened(tmp_path: Path) -> None:
+def _index_made_before_search_was_widened(home: Path) -> Settings:
+    """Settings for a home whose unit collection was made as kvisa made it before: Chroma's own search breadth."""
     import chromadb
 
-    settings = Settings(home=tmp_path)
+    settings = Settings(home=home)
     settings.chroma_dir.mkdir(parents=True)
-    old = chromadb.PersistentClient(path=str(settings.chroma_dir))  # as kvisa made collections before
-    old.get_or_create_collection(f"{settings.collection}-units", embedding_function=None,
-                                 metadata={"hnsw:space": "cosine"})
-    store = ChunkStore(settings)
+    chromadb.PersistentClient(path=str(settings.chroma_dir)).get_or_create_collection(
+        f"{settings.collection}-units", embedding_function=None, metadata={"hnsw:space": "cosine"})
+    return settings
+
+
+def test_an_index_made_with_a_narrow_search_is_widened_when_opened(tmp_path: Path) -> None:
+    store = ChunkStore(_index_made_before_search_was_widened(tmp_path))
     assert store.units.configuration["hnsw"]["ef_search"] == SEARCH_EF
     assert store.units.configuration["hnsw"]["space"] == "cosine"
 
 
 def test_an_index_that_cannot_be_widened_still_opens_and_answers_queries(tmp_path: Path, monkeypatch, capsys) -> None:
-    import chromadb
     from chromadb.api.models.Collection import Collection
 
-    settings = Settings(home=tmp_path)
-    settings.chroma_dir.mkdir(parents=True)
-    chromadb.PersistentClient(path=str(settings.chroma_dir)).get_or_create_collection(
-        f"{settings.collection}-units", embedding_function=None, metadata={"hnsw:space": "cosine"})
+    settings = _index_made_before_search_was_widened(tmp_path)
 
     def refused(*_: object, **__: object) -> None:
         raise PermissionError("attempt to write a readonly database")
