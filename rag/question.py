@@ -26,9 +26,10 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("reason", r"^\s*why\b|\bfor what (reason|purpose)\b|\bwhat (is|was|are|were) the (main )?(reason|purpose|aim|"
                r"goal|rationale|motivation|justification)s?\b|\bhow come\b|为什么|为何|原因|目的|理由|为啥"),
     ("duration", r"\bhow long\b|\bhow much time\b|\bhow (?:quickly|fast|soon)\b"
-                 r"|\bfor how many (days|weeks|months|years)\b"
-                 r"|\bhow many (days|weeks|months|years)\b|\bwhat (is the )?(period|duration|length)\b"
-                 r"|多久|多长时间|多长|几年|几个月|多少天|多少年|期限多"),
+                 r"|\bhow many (?:(?:business|working|calendar|school) )?(?:days|weeks|months|years|hours|minutes)\b"
+                 r"|\bwhat (is the )?(period|duration|length)\b|\btime limits?\b|多久|多长时间|多长|期限多"
+                 # "几个月" is how many months, "几月" which month (a date); "多少日元" and "多少年费" are money
+                 r"|(?<!月)(?:几|多少)(?:个(?:工作日|星期|礼拜|月|小时|钟头)|工作日|天|日(?!元)|周|星期|礼拜|年(?![费薪金龄])|小时|钟头|分钟)"),
     ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
              r"month)\b|\bby when\b|\buntil when\b|\bsince when\b|\bwhen\b|什么时候|何时|哪天|哪一天|哪年|几月|几号"
              r"|什么日期|什么时间|哪一年|何日|\b(deadline|due date|start date|end date|expiry date)\b|截止"),
@@ -41,21 +42,24 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
                    r"|百分之|比例|占比|比重"),
     ("money", r"\bhow much\b(?=.*(?:\b(?:fee|fees|cost|costs|price|pay|paid|charge|charged|salary|wage|wages|"
               r"money|earn|spend|spent|dollars?|fund|budget|tuition|afford|owe|worth)\b|[$€£¥]|元))"
-              r"|\bhow much (?:is|are|was|were) the\b"
+              r"|\bhow much (?:is|are|was|were) the\b|\bhow (?:expensive|costly)\b|\bwhat (?:does|do|did|will|would) "
+              r"(?:[\w'-]+ ){1,8}cost\b"
               r"|\bwhat (is|was|are|were) the ([\w-]+ ){0,3}(fee|cost|price|salary|wage|charge|payment|"
               r"amount)s?\b|\bwhat (\w+ )?(fee|cost|price|salary|wage|charge)s?\b"
-              r"|多少钱|多少(?:[欧美港澳加日]?元|英镑|块)|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费"),
+              r"|多少钱|多少(?:[欧美港澳加日]?元|英镑|块)|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费|年费|会费"),
     ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|youngest|oldest|"
-                 r"average|total|cap|limit|quota|threshold|rate|score|level)\b|\bhow old\b|最高|最低|上限|下限|平均"),
+                 r"average|total|cap|limit|quota|threshold|rate|score|level)\b|\bhow old\b|最高|最低|上限|下限|平均"
+                 r"|\bwhat (?:[\w-]+ )?(?:score|points)\b"
+                 r"|(?:几|多少)岁|多大(?:年纪|岁数)?(?=可以|能|才|的人|$|[？?])"),
     ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
-    ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|几(个|项|类|种|条|次|名|位|家|所)"),
+    ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|(?<!哪)几(个|项|类|种|条|次|名|位|家|所)"),
     # Chinese question words for a body, a person or a place are read first (_ZH_ASKING_WORDS); "在哪几条" and
     # "哪个国家" are left to the patterns here.
-    ("organisation", r"\bwhich (agency|department|ministry|body|office|organi[sz]ation|authority|authorities|"
+    ("organisation", r"\b(?:which|what) (agency|department|ministry|body|office|organi[sz]ation|authority|authorities|"
                      r"company|companies|court|government|institution)\b"),
     ("person", r"^\s*(?:(?:and|so|then|but)\s+)?(who|whom|whose)\b|\bwho\b|\bwhich (person|official|minister|"
                r"president|premier|people)\b"),
-    ("place", r"^\s*where\b|\bwhich (country|countries|city|cities|state|place|province|region)\b|在哪|"
+    ("place", r"^\s*where\b|\bwhich (country|countries|city|cities|state|place|province|region)\b|在哪(?![几些])|"
               r"哪个国家|哪国"),
     ("definition", r"\bwhat (does|do|did) .{1,60}\b(mean|stand for)\b|^\s*what (is|are) (an? |the )?['\"‘“]"
                    r"|^\s*what (counts|qualifies) as\b"
@@ -138,6 +142,18 @@ _NOUN_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _WHAT_IS_THE_DATE = re.compile(r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}(?:date|deadline)s?\b", re.IGNORECASE)
 
 
+# "What is the X ...?": X, up to a preposition or the end, names the kind of answer when its head noun does.
+_WHAT_IS_THE = re.compile(r"^\s*what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\s+the\s+((?:[\w-]+\s+){0,3}?[\w-]+)"
+                          r"(?=\s*(?:[?？.]|\s(?:for|of|in|on|under|at|to|from|with|after|before)\b|$))", re.IGNORECASE)
+
+
+def _head_type(phrase: str) -> str | None:
+    """The kind of answer a noun phrase's head names ("the validity period" a duration); "the pay structure" is
+    not about pay."""
+    found = [(match.end(), name) for name, pattern in _NOUN_TYPES for match in pattern.finditer(phrase)]
+    return next((name for end, name in sorted(found, reverse=True) if end == len(phrase)), None)
+
+
 def _noun_type(text: str) -> str | None:
     found = [(match.start(), name) for name, pattern in _NOUN_TYPES for match in pattern.finditer(text)]
     return max(found)[1] if found else None
@@ -179,6 +195,8 @@ def _asked_type(text: str) -> str:
     typed = next((name for name, pattern in _TYPES if pattern.search(text)), "other")
     if typed == "other" and not _ASKS.search(text):
         typed = _noun_type(text) or typed
+    elif typed == "other" and (asked := _WHAT_IS_THE.match(text)):  # "What is the processing time for ...?"
+        typed = _head_type(asked.group(1)) or typed
     # "What is J-Skip?" asks what a thing is; "What are the COMPASS criteria?" asks for the members of a set.
     plural_set = typed == "list" and re.match(r"^\s*what are the\b", text, re.IGNORECASE)
     if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text) \

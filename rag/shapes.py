@@ -16,7 +16,7 @@ _CN_NUMBER = r"[0-9一二两三四五六七八九十百千万]+"
 # ISO 4217 codes of widely traded currencies: "EUR 411", "CAD 1,000", "500 HKD" are amounts of money.
 _CURRENCY = r"(?:USD|EUR|GBP|CAD|AUD|NZD|HKD|SGD|CNY|RMB|JPY|KRW|INR|CHF|SEK|NOK|DKK|MOP|TWD|AED|ZAR|BRL|MXN)"
 _CURRENCY_WORD = r"(?:dollars|euros?|yuan|pounds|francs|yen|rupees)"
-_UNIT_OF_TIME = r"(?:hours?|days?|weeks?|months?|years?|fiscal years?)"
+_UNIT_OF_TIME = r"(?:minutes?|hours?|days?|weeks?|months?|years?|fiscal years?)"
 # What each answer type looks like in a sentence. These are shapes of language, not of any corpus.
 SHAPES: dict[str, re.Pattern[str]] = {
     "date": re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b{_MONTH}\s+(?:of\s+)?(?:19|20)\d\d\b"

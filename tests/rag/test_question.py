@@ -32,7 +32,29 @@ from rag.question import analyse, answer_type, content_words, defined_term
     # ... and a Chinese question word outranks the noun it asks about.
     ("哪些人可以免交停车证费用？", "person"),
     ("在哪里缴纳停车费？", "place"),
-    ("分别在哪几条？", "count"),
+    ("分别在哪几条？", "list"),  # "which ones", not where, nor how many
+    ("有哪几种停车证？", "list"),
+    # A count of days, hours or working days is a duration, in English and in Chinese; "几月" is a month.
+    ("How many business days does a refund take?", "duration"),
+    ("Within how many days must I appeal?", "duration"),
+    ("雇主必须在几天内注销准证？", "duration"),
+    ("几个工作日能办好？", "duration"),
+    ("超时能多给几分钟？", "duration"),
+    ("每年几月开放申请？", "date"),
+    ("几月几日施行？", "date"),
+    ("多少日元？", "money"),
+    ("会员年费多少？", "money"),
+    ("几岁可以办借书证？", "quantity"),
+    # "What is the X ...?" asks for what X's head noun names; "What is the K visa?" asks what a thing is.
+    ("What is the processing time for a parking permit?", "duration"),
+    ("What's the validity period of the pass?", "duration"),
+    ("What is the time limit for an appeal?", "duration"),
+    ("What is the reading room?", "definition"),
+    ("What is the pay structure?", "definition"),
+    ("What does a season ticket cost?", "money"),
+    ("How expensive is the permit?", "money"),
+    ("What body hears parking appeals?", "organisation"),
+    ("What score does the language test require?", "quantity"),
 ])
 def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
     assert answer_type(question) == kind

@@ -48,6 +48,7 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
     ("duration", "外国人应当在入境后30日内申请居留许可。", True),
     ("duration", "审批部门在受理后10个工作日内作出决定。", True),
     ("duration", "一般在4个星期内完成审批。", True),
+    ("duration", "A rider whose dock is full gets 15 minutes more.", True),
     ("duration", "自2017年4月1日起施行。", False),  # a date, not a duration
     ("money", "The employer pays a fee of EUR 411.", True),  # an ISO currency code before the amount
     ("money", "| Work permit | CAD 155 | worker |", True),
