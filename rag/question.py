@@ -27,7 +27,7 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
                r"goal|rationale|motivation|justification)s?\b|\bhow come\b|为什么|为何|原因|目的|理由|为啥"),
     ("duration", r"\bhow long\b|\bhow much time\b|\bhow (?:quickly|fast|soon)\b"
                  r"|\bhow many (?:(?:business|working|calendar|school) )?(?:days|weeks|months|years|hours|minutes)\b"
-                 r"|\bwhat (is the )?(period|duration|length)\b|\btime limits?\b|多久|多长时间|多长|期限多"
+                 r"|\bwhat (is the )?(period|duration|length)\b|\btime limits?\b|多久|多长时间|多长|期限多|时限"
                  # "几个月" is how many months, "几月" which month (a date); "多少日元" and "多少年费" are money
                  r"|(?<!月)(?:几|多少)(?:个(?:工作日|星期|礼拜|月|小时|钟头)|工作日|天|日(?!元)|周|星期|礼拜|年(?![费薪金龄])|小时|钟头|分钟)"),
     ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
@@ -135,7 +135,8 @@ class Question:
 _NOUN_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
     ("date", r"\b(?:date|day|deadline|start|starts|begin|begins|end|ends|expiry|expires|effective)\b"),
-    ("money", r"\b(?:fee|fees|cost|costs|price|salary|wage|wages|pay|payment|charge)\b"),
+    ("money", r"\b(?:fee|fees|cost|costs|price|salary|wage|wages|pay|payment|charge|deposit|levy|fine|tuition|"
+              r"rent)\b"),
     ("duration", r"\b(?:how long|duration|period|length|validity|processing time|time limit)\b"),
     ("count", r"\b(?:number|count|quota|cap)\b"),
 ))

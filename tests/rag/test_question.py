@@ -24,6 +24,8 @@ from rag.question import analyse, answer_type, content_words, defined_term
     ("Parking permit fee?", "money"),
     ("Museum pass start?", "date"),
     ("Library card period of validity?", "duration"),
+    ("Locker deposit?", "money"),
+    ("借书证挂失时限？", "duration"),
     ("What is the effective date of the bylaw?", "date"),
     ("What is a 'reading room pass'?", "definition"),
     # A Chinese question names money by its noun: a fine, a subsidy, an application fee.
