@@ -368,14 +368,14 @@ def _counted(text: str) -> tuple[str, ...]:
 
 
 # "What's the fee?" is read as "What is the fee?" (with a straight or a typographic apostrophe).
-_WH_IS = re.compile(r"\b(what|who|where|when|how|which)['’]s\b", re.IGNORECASE)
+_WH_IS = re.compile(r"\b(?:(what|who|where)['’]?s|(when|how|which)['’]s)\b", re.IGNORECASE)  # "whats", typed fast
 
 
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()  # the question as the user wrote it, which an answer repeats
-    read = _WH_IS.sub(r"\1 is", text)  # what it is read as
+    read = _WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)  # what it is read as
     language = language_of(text)
     classes = visa_classes(read)
     focus = _terms(read)

@@ -68,6 +68,9 @@ def test_a_contracted_question_word_is_read_as_written_out() -> None:
     assert fee.text == "What's the parking permit fee?"  # an answer repeats the question as the user wrote it
     assert analyse("What’s a 'reading room pass'?").defined == "reading room pass"  # a typographic apostrophe
     assert analyse("Who's the library's director?").answer_type == "person"
+    assert analyse("whats a 'reading room pass'").defined == "reading room pass"  # no apostrophe at all
+    assert [t.text for t in analyse("whats the locker fee").focus] == ["locker", "fee"]
+    assert analyse("whose locker is it?").answer_type == "person"
 
 
 def test_container_nouns_and_numbers_are_not_the_attribute() -> None:
