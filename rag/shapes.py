@@ -35,7 +35,8 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         rf"|\b\d[\d,.]*\s*(?:(?:thousand|million|billion)\s+)?(?:[A-Z][a-z]+\s+){{0,2}}"
                         rf"(?:{_CURRENCY_WORD}|{_CURRENCY})\b"
                         r"|\d\s*[万千百亿]?\s*(?:元|[美欧日英港加澳新]元|港币|英镑|法郎|卢布|韩元)", re.IGNORECASE),
-    "percentage": re.compile(r"\d\s*(?:%|percent\b|per cent\b)|百分之|成(?=以上|左右)", re.IGNORECASE),
+    "percentage": re.compile(r"\d\s*(?:%|percent\b|per cent\b|percentage points?\b)|百分之|\d\s*个?百分点"
+                             r"|成(?=以上|左右)", re.IGNORECASE),
     "quantity": re.compile(rf"\d|\b{_NUMBER_WORD}\b|{_CN_NUMBER}", re.IGNORECASE),
     # A number counts, in Chinese too, where it sits between characters ("达到85分"): no Latin letter or digit
     # may touch it ("H1B", "FY2026" are names).

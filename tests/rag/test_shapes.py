@@ -42,6 +42,9 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
     ("reason", "Members renew online in order to skip the queue.", True),
     ("reason", "Members must keep their receipts for two years.", False),
     ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
+    ("percentage", "未经转诊的，报销比例降低20个百分点。", True),  # percentage points are a share
+    ("percentage", "The discount fell by 5 percentage points.", True),
+    ("percentage", "The pass costs 20 yuan.", False),
     ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
     ("duration", "A worker may settle after 5 years.", True),
     ("duration", "Customer Care meets its 10-business-day reply standard.", True),  # a kind of day between
