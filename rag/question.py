@@ -31,7 +31,10 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
                  # "几个月" is how many months, "几月" which month (a date); "多少日元" and "多少年费" are money
                  r"|(?<!月)(?:几|多少)(?:个(?:工作日|星期|礼拜|月|小时|钟头)|工作日|天|日(?!元)|周|星期|礼拜|年(?![费薪金龄])|小时|钟头|分钟)"),
     ("date", r"^\s*(?:(?:and|so|then|but)\s+)?when\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|"
-             r"month)\b|\bby when\b|\buntil when\b|\bsince when\b|\bwhen\b|什么时候|何时|哪天|哪一天|哪年|几月|几号"
+             r"month)\b|\bby when\b|\buntil when\b|\bsince when\b"
+             # "when" asks only before a verb it inverts, or after "know", "tell me": "What does X mean when applying?"
+             r"|\bwhen\s+(?:is|are|was|were|do|does|did|will|would|can|could|should|shall|has|have|had|must|may|might)\b"
+             r"|\b(?:know|tell me|say|ask|find out|wondering|wonder)\s+when\b|什么时候|何时|哪天|哪一天|哪年|几月|几号"
              r"|什么日期|什么时间|哪一年|何日|\b(deadline|due date|start date|end date|expiry date)\b|截止"),
     # "How much cheaper / did it grow": a difference, which may be a share or any amount, not only money.
     ("quantity", r"\bhow much\s+(?:more|less|fewer|[a-z]{3,}er)\b|\bhow much\s+(?:[\w-]+\s+){0,10}?(?:grow|grew|grown|"

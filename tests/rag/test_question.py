@@ -57,6 +57,11 @@ from rag.question import analyse, answer_type, content_words, defined_term
     ("How expensive is the permit?", "money"),
     ("What body hears parking appeals?", "organisation"),
     ("What score does the language test require?", "quantity"),
+    # "when" asks for a date before a verb it inverts, not as a condition ("... mean when applying").
+    ("What does 'stable housing' mean when applying for a library card?", "definition"),
+    ("What happens when my pass expires?", "other"),
+    ("And when does the new loan period start?", "date"),
+    ("I'd like to know when the rule takes effect.", "date"),
 ])
 def test_the_kind_of_answer_asked_for(question: str, kind: str) -> None:
     assert answer_type(question) == kind
