@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.sentences import sentence_spans
 from rag.names import named_things, names_conflict, visa_classes
 from rag.question import Question, Term
 from rag.retrieve import Evidence, lead_up
-from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, defines, has_shape
+from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, answers_why, defines, has_shape
 from rag.terms import covers, says_absent, tokenize
 
 # Question-level signals tried on train (margin, uncovered focus, missing identifiers, language...) all
@@ -178,6 +179,13 @@ def _row_counts(question: Question, evidence: Evidence) -> bool:
     return has_shape("count", evidence.text) and any(covers((c,), named) for c in question.counted)
 
 
+def _answers_why(evidence: Evidence) -> bool:
+    """Does the unit's last sentence follow a "why" question its document asks (in the unit, or just before it)?"""
+    line = lead_up(evidence)
+    last = evidence.text[sentence_spans(evidence.text)[-1][0]:] if evidence.text.strip() else ""
+    return bool(last) and line.endswith(last) and answers_why(line[: len(line) - len(last)])
+
+
 def _coverage(terms: tuple[Term, ...], weights: dict[str, float], words: frozenset[str]) -> float:
     total = sum(weights[t.text] for t in terms) or 1.0
     return sum(weights[t.text] for t in terms if covers(t.forms, words)) / total
@@ -220,7 +228,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
     shape_text = unit_shape_text(evidence, question.answer_type)
     if question.answer_type == "person":
         shape_text = _unasked(question, shape_text)
-    typed = has_shape(question.answer_type, shape_text, question.counted) or _row_counts(question, evidence)
+    typed = has_shape(question.answer_type, shape_text, question.counted) or _row_counts(question, evidence) \
+        or (question.answer_type == "reason" and _answers_why(evidence))
     if question.answer_type not in REQUIRED_SHAPES and question.answer_type in SHAPES:
         typed = bool(SHAPES[question.answer_type].search(evidence.text))
     if question.defined:  # a definition is of the asked term, in the unit or in the title it sits under

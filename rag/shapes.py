@@ -121,6 +121,17 @@ def defines(term: str, text: str) -> bool:
         rf"[(（]{re.escape(acronym)}[)）]\s+{re.escape(rest)}(?!\w)", text, re.IGNORECASE))
 
 
+# A "why" question a document asks itself, ending where its answer begins ("... even if you pay. Why? Our staff lift
+# bags by hand ..."; "Why must power banks stay in the cabin? If a battery overheats, ..."): the sentence after it
+# gives the reason, in whatever words.
+_WHY_ASKED = re.compile(r"(?:^|[.!?。！？]\s*)(?:why\b|为什么|为何)[^.!?。！？]*[?？]\s*$", re.IGNORECASE)
+
+
+def answers_why(before: str) -> bool:
+    """Does the text before a sentence end with a "why" question, so that the sentence answers it?"""
+    return bool(_WHY_ASKED.search(before))
+
+
 def has_shape(answer_type: str, text: str, counted: tuple[str, ...] = ()) -> bool:
     """Does the text hold the kind of thing asked for? For "how many X", a number must count X."""
     shape = SHAPES.get(answer_type)

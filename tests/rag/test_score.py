@@ -129,3 +129,22 @@ def test_a_unit_that_defines_the_asked_term_is_told_apart_from_other_typed_match
     dated = _sentence_of("The Blue Card was introduced on 1 May 2019.")
     assert _features("When was the Blue Card introduced?", dated)["typed"] == 1.0
     assert _features("When was the Blue Card introduced?", dated)["defines"] == 0.0
+
+
+def _in_paragraph(paragraph: str, sentence: str) -> Evidence:
+    """A sentence of a one-paragraph passage, as retrieval hands it to scoring."""
+    at = paragraph.index(sentence)
+    passage = Passage("faq#0", "faq", paragraph, 1.0, title="Locker rules", start=0, end=len(paragraph))
+    metadata = {"doc_id": "faq", "start": at, "end": at + len(sentence), "kind": "sentence", "line_start": at == 0}
+    return Evidence(f"faq:{at}", sentence, metadata, passage, rank=0, terms=frozenset(tokenize(sentence)),
+                    vector=np.ones(2) / np.sqrt(2))
+
+
+def test_the_sentence_after_a_why_question_the_document_asks_gives_the_reason() -> None:
+    paragraph = ("Lockers may not be used overnight. Why? Cleaners empty every locker at closing time. "
+                 "Lockers cost 2 euros.")
+    question = "Why can't I leave things in a locker overnight?"
+    assert _features(question, _in_paragraph(paragraph, "Cleaners empty every locker at closing time."))["typed"] == 1.0
+    # The sentence after the answer is no reason, nor is a sentence with no question before it.
+    assert _features(question, _in_paragraph(paragraph, "Lockers cost 2 euros."))["typed"] == 0.0
+    assert _features(question, _in_paragraph(paragraph, "Lockers may not be used overnight."))["typed"] == 0.0

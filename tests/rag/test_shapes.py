@@ -45,6 +45,7 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
     ("percentage", "未经转诊的，报销比例降低20个百分点。", True),  # percentage points are a share
     ("percentage", "The discount fell by 5 percentage points.", True),
     ("percentage", "The pass costs 20 yuan.", False),
+    ("reason", "Members must keep their receipts. Why? Auditors check them.", False),  # alone: "Why?" answers nothing
     ("duration", "Care workers who applied on or after 11 March 2024 can no longer bring dependants.", False),
     ("duration", "A worker may settle after 5 years.", True),
     ("duration", "Customer Care meets its 10-business-day reply standard.", True),  # a kind of day between
