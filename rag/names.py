@@ -86,7 +86,8 @@ def _raw_subjects(text: str) -> tuple[str, ...]:
     match = re.search(r"(?:between|compare)\s+(?:the\s+)?(.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?:the\s+)?(.+?)"
                       r"(?:\s+(?:on|in|regarding|when it comes to)\b|[?？]|$)", text, re.IGNORECASE)
     match = match or re.search(r"^\s*(?:the\s+)?([^:?？,，]+?)\s+(?:vs\.?|versus)\s+(?:the\s+)?([^:?？,，]+?)"
-                               r"\s*(?:[:?？,，]|$)", text, re.IGNORECASE)
+                               r"(?:\s*[:?？,，]|\s+(?:on|in terms of|regarding|when it comes to)\s|$)", text,
+                               re.IGNORECASE)
     match = match or re.search(r"how (?:do|does|did)\s+(?:the\s+)?(.+?)\s+and\s+(?:the\s+)?(.+?)\s+(?:differ|compare)",
                                text, re.IGNORECASE)
     match = match or re.search(r"(?:how (?:does|do|is|are)\s+)(?:the\s+)?(.+?)\s+(?:differ|compare)\s+(?:from|with|"
@@ -97,8 +98,10 @@ def _raw_subjects(text: str) -> tuple[str, ...]:
     return tuple(s.strip(" ?？,，") for s in match.groups())
 
 
-# "the loan periods for books and DVDs": what is compared ("loan periods") stands before the first subject only.
-_ASPECT_BEFORE = re.compile(r"^(?:the\s+)?(.+?)\s+(?:for|of)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
+# "the loan periods for books and DVDs", "What is the loan period on books vs DVDs?": what is compared ("loan
+# period") stands before the first subject only, after any question words.
+_ASPECT_BEFORE = re.compile(r"^(?:(?:what|which)(?:'s|\s+(?:is|are|was|were))\s+)?(?:the\s+)?(.+?)\s+(?:for|of|on|"
+                            r"under)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
 
 
 # "the fees for A differ from those for B": the second subject stands in for the aspect with a pronoun.
@@ -120,8 +123,9 @@ def _shared_aspect(subjects: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
 
 def comparison_aspects(text: str) -> tuple[str, ...]:
     """The aspects a comparison names ("on sponsorship and fees"); empty when it names none."""
-    match = re.search(r"\b(?:on|in terms of|regarding|when it comes to|with respect to)\s+(.+?)[?？]*$", text,
-                      re.IGNORECASE)
+    # "... allowance on Flex versus Business": what follows "on" holds the subjects, not an aspect
+    match = re.search(r"\b(?:on|in terms of|regarding|when it comes to|with respect to)\s+(?!.*\b(?:vs|versus)\b)"
+                      r"(.+?)[?？]*$", text, re.IGNORECASE)
     match = match or re.search(r"在(.+?)(?:方面|上)(?:有什么|有何|的)?(?:区别|不同|差异)", text)
     if not match:
         aspect = _shared_aspect(_raw_subjects(text))[0]

@@ -203,8 +203,10 @@ def _asked_type(text: str) -> str:
         typed = _head_type(asked.group(1)) or typed
     # "What is J-Skip?" asks what a thing is; "What are the COMPASS criteria?" asks for the members of a set.
     plural_set = typed == "list" and re.match(r"^\s*what are the\b", text, re.IGNORECASE)
-    if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text) \
-            and len(tokenize(text, precise=True)) <= 3:
+    words = tokenize(text, precise=True)
+    # ... but "What is the cabin bag allowance?" asks for the allowance itself, not what the word means
+    if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text) and len(words) <= 3 \
+            and not (words and stem(words[-1]) in _MEASURE_NOUNS):
         return "definition"
     return typed
 
@@ -252,7 +254,7 @@ _CONTAINER_NOUNS = frozenset(stem(w) for w in """group groups type types kind ki
 # Nouns that name the kind of answer rather than a thing ("what percentage", "what amount", "the processing
 # time"): the answer states a share, an amount or a span, rarely the word itself.
 _MEASURE_NOUNS = frozenset(stem(w) for w in """percentage percent proportion share fraction ratio number amount
-    sum figure total date day time length duration""".split())
+    sum figure total date day time length duration allowance limit entitlement""".split())
 
 
 # A Chinese question word, with a measure word after it or not ("多少名额", "几名美国员工", "哪些材料"), or one

@@ -53,6 +53,7 @@ from rag.question import analyse, answer_type, content_words, defined_term
     ("What is the time limit for an appeal?", "duration"),
     ("What is the reading room?", "definition"),
     ("What is the pay structure?", "definition"),
+    ("What is the cabin bag allowance?", "other"),  # the allowance itself, not what the word means
     ("What does a season ticket cost?", "money"),
     ("How expensive is the permit?", "money"),
     ("What body hears parking appeals?", "organisation"),
@@ -205,8 +206,14 @@ def test_what_is_compared_written_before_the_first_subject_is_the_aspect_not_par
     # "those for" stands in for the aspect: the second subject is what follows it.
     analysed = analyse("How do the loan periods for books differ from those for DVDs?")
     assert analysed.subjects == ("books", "DVDs") and analysed.aspects == ("loan periods",)
+    # After question words, and with "on" before the subjects: the subjects are not an aspect.
+    analysed = analyse("What's the loan period on books versus DVDs?")
+    assert analysed.subjects == ("books", "DVDs") and analysed.aspects == ("loan period",)
+    analysed = analyse("Blue Card vs Green Card on fees?")
+    assert analysed.subjects == ("Blue Card", "Green Card") and analysed.aspects == ("fees",)
 
 
 def test_the_content_words_of_an_aspect_leave_out_generic_nouns() -> None:
     assert content_words("language requirements") == ("language",)
     assert content_words("requirements") == ("requirement",)  # nothing else to say what it is about
+    assert content_words("checked bag allowance") == ("check", "bag")  # the allowance is the answer, not a word in it
