@@ -11,7 +11,10 @@ from rag.terms import tokenize
 # Visa classes: a capital letter with an optional digit or letter suffix, or a dashed code (H-1B, L-1A, EB-5,
 # F-1, O-1, H-4), followed by "visa" or 签证, or a dashed code standing alone. "A visa holder" names no class.
 # A class may have one descriptive word before "visa" ("an L tourist visa", "the X1 study visa").
-_VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:([A-Z]{1,2}-\d[A-Z]?)(?![A-Za-z0-9])|([A-Z][A-Z0-9]?)(?:\s*字)?"
+# "H-1B", "EB-5", and classes with a further suffix ("F-2-T", "E-7-4"), not forms ("I-20"); or a letter class named
+# as a visa
+_VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:([A-Z]{1,2}-\d[A-Z]?(?:-(?:\d{1,2}|[A-Z]))*)"
+                         r"(?![A-Za-z0-9]|-[A-Z0-9])|([A-Z][A-Z0-9]?)(?:\s*字)?"
                          r"(?:\s+[a-z]{3,})?\s*(?:visas?\b|签证))")
 _ARTICLE_VISA = re.compile(r"(?<![A-Za-z0-9-])A(?:\s+[a-z]{3,})?\s+visas?\b")
 _DOCUMENT_NUMBER = re.compile(r"(?<![$\d.,])\d{3,}(?![\d,]*\s*(?:%|percent|dollars|美元|元))")

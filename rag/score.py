@@ -144,17 +144,21 @@ def introduces(text: str) -> bool:
     return text.rstrip().endswith((":", "："))
 
 
-CLASS_NAME = re.compile(r"[A-Z]{1,2}(?:-?\d[A-Z]?)?")  # "K", "Q1", "H-1B", "EB-5": how a visa class is written
+# "K", "Q1", "H-1B", "EB-5", "F-2-T": how a visa class is written
+CLASS_NAME = re.compile(r"[A-Z]{1,2}(?:-?\d[A-Z]?(?:-(?:\d{1,2}|[A-Z]))*)?")
 
 
 def _table_classes(evidence: Evidence) -> frozenset[str]:
-    """Classes a table row names in a column headed "visa" or "签证" ("| (7) | Q1 | ..." under "| # | Visa |")."""
+    """Classes a table row names in a column headed "visa" or "签证" ("| (7) | Q1 | ..." under "| # | Visa |"), else
+    those its columns are headed by."""
     if evidence.metadata.get("kind") != "table_row":
         return frozenset()
-    header = [c.strip().lower() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
+    header = [c.strip() for c in evidence.metadata.get("header", "").strip().strip("|").split("|")]
     cells = [c.strip() for c in evidence.text.strip().strip("|").split("|")]
-    return frozenset(c for h, c in zip(header, cells, strict=False)
-                     if ("visa" in h or "签证" in h) and CLASS_NAME.fullmatch(c))
+    in_cells = frozenset(c for h, c in zip(header, cells, strict=False)
+                         if ("visa" in h.lower() or "签证" in h) and CLASS_NAME.fullmatch(c))
+    # "| Item | E-7-T (work visa) | F-2-T (residence visa) |": each row states something of the classes it heads
+    return in_cells or visa_classes(" | ".join(header[1:]))
 
 
 def classes_of(evidence: Evidence) -> frozenset[str]:

@@ -148,3 +148,11 @@ def test_the_sentence_after_a_why_question_the_document_asks_gives_the_reason() 
     # The sentence after the answer is no reason, nor is a sentence with no question before it.
     assert _features(question, _in_paragraph(paragraph, "Lockers cost 2 euros."))["typed"] == 0.0
     assert _features(question, _in_paragraph(paragraph, "Lockers may not be used overnight."))["typed"] == 0.0
+
+
+def test_a_table_row_is_about_the_classes_its_columns_are_headed_by() -> None:
+    row = _row("| Visa fee | US$60 | US$90 |", "| Item | E-7-T (work visa) | F-2-T (residence visa) |")
+    assert classes_of(row) == {"E-7-T", "F-2-T"}
+    assert _features("What is the F-2-T visa fee?", row)["class_conflict"] == 0.0
+    assert _features("What is the D-2 visa fee?", row)["class_conflict"] == 1.0
+
