@@ -376,13 +376,18 @@ def _counted(text: str) -> tuple[str, ...]:
 _WH_IS = re.compile(r"\b(?:(what|who|where)['’]?s|(when|how|which)['’]s)\b", re.IGNORECASE)  # "whats", typed fast
 
 
+# A class typed in lower case, as people type in a chat box: "k visa", "q1 visa", "h-1b"; not a word ("a visa",
+# "my visa", "no visa") nor an electronic "e visa".
+_LOWER_CLASS = re.compile(r"\b(?![aei]\b)[a-z]\d?(?=\s+visas?\b|\s*签证)|\b[a-z]{1,2}-\d[a-z]?\b")
+
+
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()  # the question as the user wrote it, which an answer repeats
     read = _WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)  # what it is read as
     language = language_of(text)
-    classes = visa_classes(read)
+    classes = visa_classes(read) or visa_classes(_LOWER_CLASS.sub(lambda m: m.group(0).upper(), read))
     focus = _terms(read)
     kind = kind or answer_type(read)
     subjects = comparison_subjects(read) if kind == "comparison" else ()

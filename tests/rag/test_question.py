@@ -217,3 +217,12 @@ def test_the_content_words_of_an_aspect_leave_out_generic_nouns() -> None:
     assert content_words("language requirements") == ("language",)
     assert content_words("requirements") == ("requirement",)  # nothing else to say what it is about
     assert content_words("checked bag allowance") == ("check", "bag")  # the allowance is the answer, not a word in it
+
+
+def test_a_visa_class_typed_in_lower_case_is_still_a_class() -> None:
+    assert analyse("can k visa holders start a company?").visa_classes == {"K"}
+    assert analyse("how much is the h-1b fee").visa_classes == {"H-1B"}
+    # ... but a word before "visa" names none
+    for question in ("do I need a visa?", "is my visa still valid?", "no visa needed?", "can I get an e visa?"):
+        assert analyse(question).visa_classes == frozenset()
+
