@@ -357,6 +357,8 @@ def defined_term(text: str) -> str:
     match = _DEFINED.search(text.strip())
     term = next((g for g in match.groups() if g), "") if match else ""
     term = re.sub(r"^(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?['’]s\s+)", "", term.strip(" ?？"))  # "China's Q1 visa"
+    if visa_classes(term) or _LOWER_CLASS.search(term):  # "china's q1 visa": whose visa class it is, typed lower case
+        term = re.sub(r"^[\w-]+['’]s\s+", "", term)
     term = re.sub(r"(?:具体|到底|究竟|主要|一般)+$", "", term)  # "人才引进落户具体是什么意思": the adverb asks nothing
     # "an LW on my transcript": where the term is written is not part of it
     term = re.sub(r"\s+(?:on|in|under|within|at|from)\s+(?:my|your|our|their|his|her|its|the|a|an)\s.*$", "", term)

@@ -92,15 +92,24 @@ _NOT_WHAT_IT_IS = (r"(?:\w+ed|(?!open\b)\w+en|\w+ly|to|also|still|now|being|not|
                    r"built|cut|run|done|shown|led|met|told|sold|found|left|lost|brought|bought|taught)\b")
 
 
+def _as_written(term: str, text: str) -> str:
+    """The term with each short word the user typed in lower case written as the text writes it in capitals
+    ("tev procedure" -> "TEV procedure" where the text says "(TEV)"): an acronym or a class is one in any case."""
+    return " ".join(word.upper() if word.islower() and len(word) <= 6 and re.search(rf"\b{re.escape(word.upper())}\b",
+                                                                                     text) else word
+                    for word in term.split())
+
+
 def defines(term: str, text: str) -> bool:
     """Does the text define the term: "X is / means / refers to", "X: ...", "X (...)", "X, a ...", "X, which ...",
     "called X", "... (the "X")", "X是 / 指 / ，即"? A text that merely mentions X ("apply for X") does not."""
     if not term:
         return True
+    term = _as_written(term, text)
     if term.isupper() and term.isalpha() and spells(term, text):  # "NPRM": "notice of proposed rulemaking"
         return True
     bare = re.sub(r"\s*(?:visas?|签证)$", "", term, flags=re.IGNORECASE) or term  # "Q1 visa" defined as "| Q1 |"
-    if bare != term and re.search(rf"\|\s*{re.escape(bare)}\s*\|", text):
+    if bare != term and re.search(rf"\|\s*{re.escape(bare)}\s*\|", text, re.IGNORECASE):
         return True
     name = re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"
     start = r"(?<!\w)" if term[0].isascii() else ""  # Chinese writes no space before a word

@@ -225,4 +225,7 @@ def test_a_visa_class_typed_in_lower_case_is_still_a_class() -> None:
     # ... but a word before "visa" names none
     for question in ("do I need a visa?", "is my visa still valid?", "no visa needed?", "can I get an e visa?"):
         assert analyse(question).visa_classes == frozenset()
+    # the owner of a class typed in lower case is not part of the term
+    assert analyse("what is china's q1 visa").defined == "q1 visa"
+    assert analyse("What is the employer's duty?").defined == "employer's duty"
 

@@ -30,6 +30,10 @@ from rag.shapes import defines, has_shape
     ("Blue Card", "The Blue Card was introduced in 2019.", False),
     ("Annual Pass", "The Annual Pass is given to residents.", False),  # what happens to it
     ("Annual Pass", "The Annual Pass is open to all residents of the city.", True),  # "open" is no participle
+    # A term typed in lower case is defined as its capitals are: an acronym, a class in a visa table.
+    ("tev procedure", "Nationals use the combined Entry and Residence (TEV) procedure, which covers both.", True),
+    ("nprm", "Action: notice of proposed rulemaking (NPRM).", True),
+    ("f visa", "| (3) | F | People coming for exchanges and visits |", True),
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
