@@ -109,3 +109,41 @@ def _known_parts(word: str, entries: dict[str, str]) -> list[str]:
             parts.append(word[start:end])
             start = end
     return parts
+
+
+@cache
+def _to_simplified() -> dict[int, str]:
+    """Traditional character -> its simplified form, from the dictionary's headwords (written both ways). A
+    character that is also some word's simplified form ("乾", "后") is left as it is: converting it could be wrong."""
+    path = _source()
+    if path is None:
+        return {}
+    cached = _cache_dir / f"cedict-simplified-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json" \
+        if _cache_dir else None
+    if cached is not None and cached.is_file():
+        with suppress(ValueError, OSError):
+            return {int(k): v for k, v in orjson.loads(cached.read_bytes()).items()}
+    pairs: dict[str, str] = {}
+    simplified_chars: set[str] = set()
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            traditional, simplified, _ = line.split(" ", 2)
+            simplified_chars.update(simplified)
+            if len(traditional) == len(simplified):
+                for t, s in zip(traditional, simplified, strict=True):
+                    if t != s:
+                        pairs.setdefault(t, s)
+    table = {ord(t): s for t, s in pairs.items() if t not in simplified_chars}
+    if cached is not None:
+        with suppress(OSError):
+            write_cache(cached, orjson.dumps({str(k): v for k, v in table.items()}))
+    return table
+
+
+def simplified(text: str) -> str:
+    """The text with traditional Chinese characters written in their simplified form ("居留許可" -> "居留许可"),
+    so a question or a page in either script meets the other; unchanged without the dictionary."""
+    return text.translate(_to_simplified())
+

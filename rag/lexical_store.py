@@ -112,9 +112,11 @@ class Saved:
 
 
 def cache_dir(settings: Settings) -> Path:
-    """One folder per index (store, collection) and tokenizer: a change of rag/terms.py invalidates it."""
+    """One folder per index (store, collection) and tokenizer: a change of rag/terms.py, or of rag/dictionary.py
+    (which writes traditional characters in simplified form for it), invalidates it."""
     where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.chroma_dir)
-    tokenizer = hashlib.sha256(Path(__file__).with_name("terms.py").read_bytes()).hexdigest()
+    tokenizer = hashlib.sha256(b"".join(Path(__file__).with_name(name).read_bytes()
+                                        for name in ("terms.py", "dictionary.py"))).hexdigest()
     key = hashlib.sha256(f"{_FORMAT}|{where}|{settings.collection}|{tokenizer}".encode()).hexdigest()[:16]
     return settings.home / "cache" / f"lexical-{key}"
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ingest.sentences import split_sentences
+from rag.dictionary import simplified
 from rag.names import (
     ORDER_WORDS,
     comparison_aspects,
@@ -387,7 +388,8 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()  # the question as the user wrote it, which an answer repeats
-    read = _WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)  # what it is read as
+    # What it is read as: contractions written out, traditional characters in their simplified form
+    read = simplified(_WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text))
     language = language_of(text)
     classes = visa_classes(read) or visa_classes(_LOWER_CLASS.sub(lambda m: m.group(0).upper(), read))
     focus = _terms(read)

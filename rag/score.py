@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.sentences import sentence_spans
+from rag.dictionary import simplified
 from rag.names import named_things, names_conflict, visa_classes
 from rag.question import Question, Term
 from rag.retrieve import Evidence, lead_up
@@ -296,6 +297,7 @@ def _names_around(evidence: Evidence) -> frozenset[str]:
 def _character_pairs(question: Question, text: str) -> float:
     """Share of the Chinese question's content character pairs found in the text; 0 for English questions."""
     pairs = {t[i : i + 2] for t in question.chinese_terms for i in range(len(t) - 1)}
+    text = simplified(text) if pairs else text  # the terms are in simplified characters
     return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
 
 

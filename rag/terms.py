@@ -13,6 +13,7 @@ import jieba
 import yaml
 
 from rag.dictionary import english as general_english
+from rag.dictionary import simplified
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -159,6 +160,8 @@ def tokenize(text: str, precise: bool = False) -> tuple[str, ...]:
     Chinese run once, so a question's terms are not counted twice.
     """
     text = _MULTIPLIED.sub(_multiplied, _DIGIT_GROUPS.sub("", unicodedata.normalize("NFKC", text).lower()))
+    if CJK.search(text):  # traditional characters meet their simplified forms
+        text = simplified(text)
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         piece = match.group(0)
@@ -182,6 +185,7 @@ def glossed(text: str) -> str:
         return text
     words = (w for t in tokenize(text, precise=True) for w in _glossary.english(t).replace(";", " ").split())
     english = dict.fromkeys(words)
+    text = simplified(text)
     return f"{text} {' '.join(english)}" if english else text
 
 

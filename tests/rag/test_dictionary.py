@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from rag import dictionary
-from rag.dictionary import english
+from rag.dictionary import english, simplified
 from rag.terms import Glossary
 
 
@@ -38,10 +38,31 @@ def test_the_parsed_dictionary_is_kept_in_the_cache_folder_and_rebuilt_when_dama
     dictionary._entries.cache_clear()
     try:
         assert english("工人") == "worker"
-        (cached,) = tmp_path.glob("cedict-*.json")
+        (cached,) = tmp_path.glob("cedict-[0-9a-f]*.json")
         cached.write_bytes(b'{"truncated')
         dictionary._entries.cache_clear()
         assert english("工人") == "worker"
         assert orjson.loads(cached.read_bytes())["工人"] == "worker"
     finally:
         dictionary._entries.cache_clear()  # the next user reads with its own cache folder
+
+
+def test_traditional_characters_are_read_in_their_simplified_form() -> None:
+    assert simplified("居留許可申請費是多少？") == "居留许可申请费是多少？"
+    assert simplified("頭髮 and English stay") == "头发 and English stay"
+    assert simplified("乾隆") == "乾隆"  # 乾 is also a simplified character: it is never converted
+
+
+def test_the_simplified_forms_are_kept_in_the_cache_folder_and_rebuilt_when_damaged(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dictionary, "_cache_dir", tmp_path)
+    dictionary._to_simplified.cache_clear()
+    try:
+        assert simplified("許可") == "许可"
+        (cached,) = tmp_path.glob("cedict-simplified-*.json")
+        cached.write_bytes(b'{"truncated')
+        dictionary._to_simplified.cache_clear()
+        assert simplified("許可") == "许可"
+        assert orjson.loads(cached.read_bytes())[str(ord("許"))] == "许"
+    finally:
+        dictionary._to_simplified.cache_clear()
+

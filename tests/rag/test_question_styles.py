@@ -223,8 +223,9 @@ def test_two_part_question_answers_each_part(assistant: Assistant, texts: dict[s
     check(answer, texts, "45 euros", "anyone aged 16 or over")
 
 
-def test_chinese_question_about_a_chinese_document(assistant: Assistant, texts: dict[str, str]) -> None:
-    answer = assistant.ask("拉克港的绿卡在哪里办理？")
+@pytest.mark.parametrize("question", ["拉克港的绿卡在哪里办理？", "拉克港的綠卡在哪裡辦理？"])  # either script
+def test_chinese_question_about_a_chinese_document(assistant: Assistant, texts: dict[str, str], question: str) -> None:
+    answer = assistant.ask(question)
     check(answer, texts, "在网上或任何一座博物馆的售票处办理")
     assert "larkhaven-passes-zh" in {c.doc_id for c in answer.citations}
 
