@@ -384,12 +384,33 @@ _WH_IS = re.compile(r"\b(?:(what|who|where)['’]?s|(when|how|which)['’]s)\b",
 _LOWER_CLASS = re.compile(r"\b(?![aei]\b)[a-z]\d?(?=\s+visas?\b|\s*签证)|\b[a-z]{1,2}-\d[a-z]?\b")
 
 
+# A question asked inside a polite or indirect frame ("Can you tell me who ...", "I'd like to know how ...",
+# "请问 ...", "你知道 ... 吗"): the frame asks nothing; what follows it is the question.
+_FRAME = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show|explain\s+to|let)\s+me"
+                    r"|(?:do|does)\s+(?:you|anyone)\s+know|i(?:'d|’d|\s+would)\s+like\s+to\s+know"
+                    r"|i\s+(?:want|need)\s+to\s+know|i(?:'m|’m|\s+am)\s+wondering|i\s+wonder"
+                    r"|(?:please\s+)?(?:tell|explain\s+to)\s+me|any\s+idea)[,:]?\s+(?=(?:what|who|whom|whose|when|where"
+                    r"|which|why|how)\b)", re.IGNORECASE)
+_ZH_FRAME = re.compile(r"^\s*(?:请问|我想(?:知道|问问?)|想问(?:一下)?|(?:你|您)(?:知道|清楚)|请告诉我)[，,：:]?\s*"
+                       r"(?=.*(?:什么|何时|多少|哪|谁|几|为什么|为何|如何|怎么|多久|多长))")
+
+
+def _unframed(text: str) -> str:
+    """The question inside a polite or indirect frame; a question without one is returned as it is."""
+    if _FRAME.match(text):
+        rest = _FRAME.sub("", text, count=1)
+        return rest[0].upper() + rest[1:]
+    if _ZH_FRAME.match(text):
+        return re.sub(r"吗\s*([？?]?)\s*$", r"\1", _ZH_FRAME.sub("", text, count=1))
+    return text
+
+
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()  # the question as the user wrote it, which an answer repeats
     # What it is read as: contractions written out, traditional characters in their simplified form
-    read = simplified(_WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text))
+    read = _unframed(simplified(_WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)))
     language = language_of(text)
     classes = visa_classes(read) or visa_classes(_LOWER_CLASS.sub(lambda m: m.group(0).upper(), read))
     focus = _terms(read)

@@ -229,3 +229,20 @@ def test_a_visa_class_typed_in_lower_case_is_still_a_class() -> None:
     assert analyse("what is china's q1 visa").defined == "q1 visa"
     assert analyse("What is the employer's duty?").defined == "employer's duty"
 
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Can you tell me who runs the museum pass scheme?", "person"),
+    ("I'd like to know how long a library card lasts.", "duration"),
+    ("Do you know what the locker fee is?", "money"),
+    ("Please tell me why the fee went up.", "reason"),
+    ("Do you know if I can renew online?", "yes_no"),  # "if": still a yes/no question
+    ("Can you renew online?", "yes_no"),  # "can you" asking about the reader is no frame
+    ("请问借书证什么时候开始办理？", "date"),
+    ("你知道借书证什么时候开始办理吗？", "date"),  # the frame's 吗 does not make it yes/no
+])
+def test_a_question_inside_a_polite_frame_is_read_without_it(question: str, kind: str) -> None:
+    analysed = analyse(question)
+    assert analysed.answer_type == kind
+    assert analysed.text == question  # an answer repeats the question as it was asked
+    assert not {"like", "know", "tell", "知道"} & {t.text for t in analysed.focus}
+
