@@ -399,6 +399,9 @@ def _unframed(text: str) -> str:
     """The question inside a polite or indirect frame; a question without one is returned as it is."""
     if _FRAME.match(text):
         rest = _FRAME.sub("", text, count=1)
+        # An embedded question keeps statement order: "what the fee is" asks "what is the fee"
+        rest = re.sub(r"^((?:what|who|which|where|when|how(?:\s+\w+)?)\s+)(.+?)\s+(is|are|was|were)\s*[.?]?\s*$",
+                      r"\1\3 \2?", rest, flags=re.IGNORECASE)
         return rest[0].upper() + rest[1:]
     if _ZH_FRAME.match(text):
         return re.sub(r"吗\s*([？?]?)\s*$", r"\1", _ZH_FRAME.sub("", text, count=1))
