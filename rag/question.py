@@ -395,8 +395,18 @@ _ZH_FRAME = re.compile(r"^\s*(?:请问|我想(?:知道|问问?)|想问(?:一下)
                        r"(?=.*(?:什么|何时|多少|哪|谁|几|为什么|为何|如何|怎么|多久|多长))")
 
 
+# Greetings before a question and thanks after it ("Hi, ...", "... Thanks!", "你好，……谢谢！") ask nothing either.
+_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|你好|您好|嗨|哈喽)"
+                       r"(?:\s+there)?\s*[,!.，！。、]*\s*", re.IGNORECASE)
+_THANKS = re.compile(r"(?<=[?？.!。！\s,，])\s*(?:(?:many\s+)?thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?"
+                     r"(?:\s+in\s+advance)?|thx|cheers|谢谢(?:你|您)?|多谢|感谢)\s*[.!。！~～]*\s*$", re.IGNORECASE)
+
+
 def _unframed(text: str) -> str:
-    """The question inside a polite or indirect frame; a question without one is returned as it is."""
+    """The question inside a polite or indirect frame, without greetings or thanks; a question without them is
+    returned as it is."""
+    bare = _THANKS.sub("", _GREETING.sub("", text, count=1)).strip()
+    text = bare or text
     if _FRAME.match(text):
         rest = _FRAME.sub("", text, count=1)
         # An embedded question keeps statement order: "what the fee is" asks "what is the fee"

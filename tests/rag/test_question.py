@@ -246,3 +246,15 @@ def test_a_question_inside_a_polite_frame_is_read_without_it(question: str, kind
     assert analysed.text == question  # an answer repeats the question as it was asked
     assert not {"like", "know", "tell", "知道"} & {t.text for t in analysed.focus}
 
+
+@pytest.mark.parametrize("question", ["Hi, how much is the locker fee? Thanks!", "Hello! How much is the locker fee?",
+                                      "How much is the locker fee? thanks in advance", "How much is the locker fee? thx"])
+def test_greetings_and_thanks_ask_nothing(question: str) -> None:
+    assert analyse(question).focus == analyse("How much is the locker fee?").focus
+    assert analyse(question).answer_type == "money" and not analyse(question).parts
+
+
+def test_greetings_and_thanks_in_chinese_ask_nothing() -> None:
+    assert analyse("你好，借书证多少钱？谢谢！").focus == analyse("借书证多少钱？").focus
+    assert {t.text for t in analyse("What is the Thank You card?").focus} >= {"thank", "card"}  # a name stays
+
