@@ -15,14 +15,16 @@ from rag.terms import tokenize
 # as a visa
 _VISA_CLASS = re.compile(r"(?<![A-Za-z0-9-])(?:([A-Z]{1,2}-\d[A-Z]?(?:-(?:\d{1,2}|[A-Z]))*)"
                          r"(?![A-Za-z0-9]|-[A-Z0-9])|([A-Z][A-Z0-9]?)(?:\s*字)?"
-                         r"(?:\s+[a-z]{3,})?\s*(?:visas?\b|签证))")
+                         r"(?:\s+[a-z]{3,})?(?:\s*|-)(?:visas?\b|签证))")
+# The same code written without its dash, or with it moved ("H1B", "H1-B"): read as "H-1B"
+_UNDASHED_CLASS = re.compile(r"(?<![A-Za-z0-9-])([A-Z]{1,2})(\d)-?([A-Z])(?![A-Za-z0-9])")
 _ARTICLE_VISA = re.compile(r"(?<![A-Za-z0-9-])A(?:\s+[a-z]{3,})?\s+visas?\b")
 _DOCUMENT_NUMBER = re.compile(r"(?<![$\d.,])\d{3,}(?![\d,]*\s*(?:%|percent|dollars|美元|元))")
 
 
 def visa_classes(text: str) -> frozenset[str]:
     """Visa classes a text names ("Z visa", "Z字签证", "H-1B", "B visas", "EB-5"), not "a visa"."""
-    found = set()
+    found = {f"{m.group(1)}-{m.group(2)}{m.group(3)}" for m in _UNDASHED_CLASS.finditer(text)}
     for match in _VISA_CLASS.finditer(text):
         if match.group(2) and _ARTICLE_VISA.match(text, match.start()):
             continue

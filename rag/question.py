@@ -381,7 +381,8 @@ _WH_IS = re.compile(r"\b(?:(what|who|where)['’]?s|(when|how|which)['’]s)\b",
 
 # A class typed in lower case, as people type in a chat box: "k visa", "q1 visa", "h-1b"; not a word ("a visa",
 # "my visa", "no visa") nor an electronic "e visa".
-_LOWER_CLASS = re.compile(r"\b(?![aei]\b)[a-z]\d?(?=\s+visas?\b|\s*签证)|\b[a-z]{1,2}-\d[a-z]?\b")
+_LOWER_CLASS = re.compile(r"\b(?![aei]\b)[a-z]\d?(?=(?:\s+|-)visas?\b|\s*签证)|\b[a-z]{1,2}-\d[a-z]?\b"
+                          r"|\b[a-z]{1,2}\d-?[a-z]\b")
 
 
 # A question asked inside a polite or indirect frame ("Can you tell me who ...", "I'd like to know how ...",

@@ -139,13 +139,17 @@ def _multiplied(match: re.Match[str]) -> str:
     return str(int(value)) if value == int(value) else match.group(0)
 
 
+# A class code written with, without or with a moved dash is one token: "h1b", "h1-b" and "h-1b" are "h-1b".
+_CODE = re.compile(r"^([a-z]{1,2})(\d)-?([a-z])$")
+
+
 def _normalise_word(word: str) -> list[str]:
     """Lower-case word forms: digits keep their punctuation inside ("5,189" -> "5189", "212(f)")."""
     word = word.strip(".,'()")
     if not any(ch.isalnum() for ch in word):
         return []
     if any(ch.isdigit() for ch in word):
-        return [word.replace(",", "")]
+        return [_CODE.sub(r"\1-\2\3", word.replace(",", ""))]
     if word.endswith("'s"):
         word = word[:-2]
     parts = [word] + ([p for p in word.split("-") if p] if "-" in word else [])

@@ -116,6 +116,7 @@ def test_signals_read_from_the_question() -> None:
     assert visa_classes("A visa holder may stay") == frozenset()  # "a visa" names no class A
     assert visa_classes("the F-2-T and E-7-4 visas, F-1-style rules") == {"F-2-T", "E-7-4", "F-1"}  # a second suffix
     assert visa_classes("Form I-20 and Form I-765") == frozenset()  # forms, not classes
+    assert visa_classes("the H1B lottery, an H1-B cap, a K-visa") == {"H-1B", "K"}  # however the dash is written
     assert answer_type("And when does it take effect?") == "date"
     assert answer_type("How many H-1B approvals did it get?") == "count"
     assert answer_type("How long does processing take?") == "duration"

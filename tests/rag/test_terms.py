@@ -59,3 +59,9 @@ def test_a_text_is_chinese_when_it_holds_any_chinese_character() -> None:
     assert language_of("How long is a K visa valid?") == "en"
     assert language_of("K字签证的有效期是多久？") == "zh"
     assert language_of("What does 人才 mean here?") == "zh"  # one Chinese word makes the answer Chinese
+
+
+def test_a_class_code_is_one_token_however_its_dash_is_written() -> None:
+    assert tokenize("H-1B h1b H1-B") == ("h-1b", "h-1b", "h-1b")
+    assert tokenize("Q1 B1 FY2026 E-7-T") == ("q1", "b1", "fy2026", "e-7-t")  # other codes stay as written
+
