@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ingest.sentences import split_sentences
-from rag.dictionary import simplified
 from rag.names import (
     ORDER_WORDS,
     comparison_aspects,
@@ -20,6 +19,7 @@ from rag.names import (
     without,
 )
 from rag.terms import CJK, HAN, glossary, language_of, stem, tokenize
+from rag.wording import read_as, with_classes_in_capitals
 
 # Expected answer types, recognised from English and Chinese question words. Order matters: the first
 # pattern that matches wins ("how long" is a duration before "how" is anything else).
@@ -358,7 +358,7 @@ def defined_term(text: str) -> str:
     match = _DEFINED.search(text.strip())
     term = next((g for g in match.groups() if g), "") if match else ""
     term = re.sub(r"^(?:[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?['’]s\s+)", "", term.strip(" ?？"))  # "China's Q1 visa"
-    if visa_classes(term) or _LOWER_CLASS.search(term):  # "china's q1 visa": whose visa class it is, typed lower case
+    if visa_classes(with_classes_in_capitals(term)):  # "china's q1 visa": whose class it is, typed lower case
         term = re.sub(r"^[\w-]+['’]s\s+", "", term)
     term = re.sub(r"(?:具体|到底|究竟|主要|一般)+$", "", term)  # "人才引进落户具体是什么意思": the adverb asks nothing
     # "an LW on my transcript": where the term is written is not part of it
@@ -375,58 +375,13 @@ def _counted(text: str) -> tuple[str, ...]:
     return tuple(t for t in tokenize(match.group(1)) if t not in classes)
 
 
-# "What's the fee?" is read as "What is the fee?" (with a straight or a typographic apostrophe).
-_WH_IS = re.compile(r"\b(?:(what|who|where)['’]?s|(when|how|which)['’]s)\b", re.IGNORECASE)  # "whats", typed fast
-
-
-# A class typed in lower case, as people type in a chat box: "k visa", "q1 visa", "h-1b"; not a word ("a visa",
-# "my visa", "no visa") nor an electronic "e visa".
-_LOWER_CLASS = re.compile(r"\b(?![aei]\b)[a-z]\d?(?=(?:\s+|-)visas?\b|\s*签证)|\b[a-z]{1,2}-\d[a-z]?\b"
-                          r"|\b[a-z]{1,2}\d-?[a-z]\b")
-
-
-# A question asked inside a polite or indirect frame ("Can you tell me who ...", "I'd like to know how ...",
-# "请问 ...", "你知道 ... 吗"): the frame asks nothing; what follows it is the question.
-_FRAME = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show|explain\s+to|let)\s+me"
-                    r"|(?:do|does)\s+(?:you|anyone)\s+know|i(?:'d|’d|\s+would)\s+like\s+to\s+know"
-                    r"|i\s+(?:want|need)\s+to\s+know|i(?:'m|’m|\s+am)\s+wondering|i\s+wonder"
-                    r"|(?:please\s+)?(?:tell|explain\s+to)\s+me|any\s+idea)[,:]?\s+(?=(?:what|who|whom|whose|when|where"
-                    r"|which|why|how)\b)", re.IGNORECASE)
-_ZH_FRAME = re.compile(r"^\s*(?:请问|我想(?:知道|问问?)|想问(?:一下)?|(?:你|您)(?:知道|清楚)|请告诉我)[，,：:]?\s*"
-                       r"(?=.*(?:什么|何时|多少|哪|谁|几|为什么|为何|如何|怎么|多久|多长))")
-
-
-# Greetings before a question and thanks after it ("Hi, ...", "... Thanks!", "你好，……谢谢！") ask nothing either.
-_GREETING = re.compile(r"^\s*(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|你好|您好|嗨|哈喽)"
-                       r"(?:\s+there)?\s*[,!.，！。、]*\s*", re.IGNORECASE)
-_THANKS = re.compile(r"(?<=[?？.!。！\s,，])\s*(?:(?:many\s+)?thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?"
-                     r"(?:\s+in\s+advance)?|thx|cheers|谢谢(?:你|您)?|多谢|感谢)\s*[.!。！~～]*\s*$", re.IGNORECASE)
-
-
-def _unframed(text: str) -> str:
-    """The question inside a polite or indirect frame, without greetings or thanks; a question without them is
-    returned as it is."""
-    bare = _THANKS.sub("", _GREETING.sub("", text, count=1)).strip()
-    text = bare or text
-    if _FRAME.match(text):
-        rest = _FRAME.sub("", text, count=1)
-        # An embedded question keeps statement order: "what the fee is" asks "what is the fee"
-        rest = re.sub(r"^((?:what|who|which|where|when|how(?:\s+\w+)?)\s+)(.+?)\s+(is|are|was|were)\s*[.?]?\s*$",
-                      r"\1\3 \2?", rest, flags=re.IGNORECASE)
-        return rest[0].upper() + rest[1:]
-    if _ZH_FRAME.match(text):
-        return re.sub(r"吗\s*([？?]?)\s*$", r"\1", _ZH_FRAME.sub("", text, count=1))
-    return text
-
-
 def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     """Read a question once: language, answer type (unless `kind` gives it), focus terms, named classes and
     documents, parts."""
     text = text.strip()  # the question as the user wrote it, which an answer repeats
-    # What it is read as: contractions written out, traditional characters in their simplified form
-    read = _unframed(simplified(_WH_IS.sub(lambda m: f"{m.group(1) or m.group(2)} is", text)))
+    read = read_as(text)
     language = language_of(text)
-    classes = visa_classes(read) or visa_classes(_LOWER_CLASS.sub(lambda m: m.group(0).upper(), read))
+    classes = visa_classes(read) or visa_classes(with_classes_in_capitals(read))
     focus = _terms(read)
     kind = kind or answer_type(read)
     subjects = comparison_subjects(read) if kind == "comparison" else ()

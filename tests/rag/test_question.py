@@ -248,7 +248,8 @@ def test_a_question_inside_a_polite_frame_is_read_without_it(question: str, kind
 
 
 @pytest.mark.parametrize("question", ["Hi, how much is the locker fee? Thanks!", "Hello! How much is the locker fee?",
-                                      "How much is the locker fee? thanks in advance", "How much is the locker fee? thx"])
+                                      "How much is the locker fee? thanks in advance",
+                                      "How much is the locker fee? thx"])
 def test_greetings_and_thanks_ask_nothing(question: str) -> None:
     assert analyse(question).focus == analyse("How much is the locker fee?").focus
     assert analyse(question).answer_type == "money" and not analyse(question).parts
