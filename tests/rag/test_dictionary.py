@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from rag import dictionary
 from rag.dictionary import english, simplified
@@ -33,36 +34,26 @@ def test_the_glossary_comes_first_and_the_dictionary_can_be_turned_off() -> None
     assert Glossary().english("worker") == ""  # English words are not looked up
 
 
-def test_the_parsed_dictionary_is_kept_in_the_cache_folder_and_rebuilt_when_damaged(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize(("parsed", "use", "file", "key", "value"), [
+    ("_entries", lambda: english("工人") == "worker", "cedict-[0-9a-f]*.json", "工人", "worker"),
+    ("_to_simplified", lambda: simplified("許可") == "许可", "cedict-simplified-*.json", str(ord("許")), "许"),
+])
+def test_what_is_parsed_is_kept_in_the_cache_folder_and_rebuilt_when_damaged(tmp_path, monkeypatch, parsed, use, file,
+                                                                              key, value) -> None:
     monkeypatch.setattr(dictionary, "_cache_dir", tmp_path)
-    dictionary._entries.cache_clear()
+    getattr(dictionary, parsed).cache_clear()
     try:
-        assert english("工人") == "worker"
-        (cached,) = tmp_path.glob("cedict-[0-9a-f]*.json")
+        assert use()
+        (cached,) = tmp_path.glob(file)
         cached.write_bytes(b'{"truncated')
-        dictionary._entries.cache_clear()
-        assert english("工人") == "worker"
-        assert orjson.loads(cached.read_bytes())["工人"] == "worker"
+        getattr(dictionary, parsed).cache_clear()
+        assert use()
+        assert orjson.loads(cached.read_bytes())[key] == value
     finally:
-        dictionary._entries.cache_clear()  # the next user reads with its own cache folder
+        getattr(dictionary, parsed).cache_clear()  # the next user reads with its own cache folder
 
 
 def test_traditional_characters_are_read_in_their_simplified_form() -> None:
     assert simplified("居留許可申請費是多少？") == "居留许可申请费是多少？"
     assert simplified("頭髮 and English stay") == "头发 and English stay"
     assert simplified("乾隆") == "乾隆"  # 乾 is also a simplified character: it is never converted
-
-
-def test_the_simplified_forms_are_kept_in_the_cache_folder_and_rebuilt_when_damaged(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(dictionary, "_cache_dir", tmp_path)
-    dictionary._to_simplified.cache_clear()
-    try:
-        assert simplified("許可") == "许可"
-        (cached,) = tmp_path.glob("cedict-simplified-*.json")
-        cached.write_bytes(b'{"truncated')
-        dictionary._to_simplified.cache_clear()
-        assert simplified("許可") == "许可"
-        assert orjson.loads(cached.read_bytes())[str(ord("許"))] == "许"
-    finally:
-        dictionary._to_simplified.cache_clear()
-
