@@ -179,6 +179,20 @@ _LEADING_CLAUSE = re.compile(rf"^\s*(?:(?:if|once|after|before|since|unless|alth
                              rf"{_AUXILIARY}\b))[^,，?？]*[,，]\s*(?=\S)", re.IGNORECASE)
 
 
+def _terms_with_preamble(text: str) -> tuple[Term, ...]:
+    """The question's terms. Statements before the sentence that asks ("I'm moving abroad next year. How much is
+    the fee?") lend theirs as context, after its own and weighed as borrowed: they say who asks, the last
+    sentence what is asked."""
+    sentences = split_sentences(text.strip())
+    if len(sentences) < 2 or not re.search(r"[?？]\s*$", sentences[-1]) \
+            or any(re.search(r"[?？]", s) for s in sentences[:-1]):
+        return _terms(text)
+    own = _terms(sentences[-1])
+    known = {t.text for t in own}
+    preamble = " ".join(sentences[:-1])
+    return own + tuple(replace(t, borrowed=True) for t in _terms(preamble) if t.text not in known)
+
+
 def asked_clause(text: str) -> str:
     """The part of a question that asks: the last sentence of "I'm in Dublin on a student permission. Can I
     switch?", and the main clause of "If my wife comes with me, is she allowed to work?"."""
@@ -382,7 +396,7 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
     read = read_as(text)
     language = language_of(text)
     classes = visa_classes(read) or visa_classes(with_classes_in_capitals(read))
-    focus = _terms(read)
+    focus = _terms_with_preamble(read)
     kind = kind or answer_type(read)
     subjects = comparison_subjects(read) if kind == "comparison" else ()
     parts: tuple[Question, ...] = ()

@@ -259,3 +259,12 @@ def test_greetings_and_thanks_in_chinese_ask_nothing() -> None:
     assert analyse("你好，借书证多少钱？谢谢！").focus == analyse("借书证多少钱？").focus
     assert {t.text for t in analyse("What is the Thank You card?").focus} >= {"thank", "card"}  # a name stays
 
+
+def test_statements_before_the_question_lend_their_terms_as_context() -> None:
+    analysed = analyse("My locker is on the second floor. How much is the locker fee?")
+    own = [t.text for t in analysed.focus if not t.borrowed]
+    assert own == ["locker", "fee"]  # what is asked
+    assert {"second", "floor"} <= {t.text for t in analysed.focus if t.borrowed}  # who asks, and where
+    # a two-part question has no preamble: each part asks
+    assert not any(t.borrowed for t in analyse("When was it published? When does it start?").focus)
+

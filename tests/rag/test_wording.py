@@ -14,6 +14,9 @@ from rag.wording import read_as, with_classes_in_capitals
     ("你好，借書證多少錢？谢谢！", "借书证多少钱？"),
     ("你知道借书证什么时候开始办理吗？", "借书证什么时候开始办理？"),
     ("Can you renew online?", "Can you renew online?"),  # asks the reader nothing to unwrap
+    ("Quick question. How much is the locker fee?", "How much is the locker fee?"),
+    ("Sorry if this is a silly question, how much is the locker fee?", "how much is the locker fee?"),
+    ("不好意思，借书证多少钱？", "借书证多少钱？"),
 ])
 def test_what_a_question_is_read_as(asked: str, read: str) -> None:
     assert read_as(asked) == read
