@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+from collections.abc import Callable
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
@@ -54,21 +55,27 @@ def use_cache(folder: Path) -> None:
     _cache_dir = folder
 
 
-@cache
-def _entries() -> dict[str, str]:
-    """Simplified headword -> its first senses, as English words; empty without the package."""
+def _parsed(name: str, parse: Callable[[Path], dict]) -> dict:
+    """What `parse` makes of the dictionary file, kept as `name`-SHA.json in the cache folder when there is one
+    (a damaged cache is rebuilt); empty without the package."""
     path = _source()
     if path is None:
         return {}
-    cached = _cache_dir / f"cedict-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json" if _cache_dir else None
+    cached = _cache_dir / f"{name}-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json" if _cache_dir else None
     if cached is not None and cached.is_file():
-        with suppress(ValueError, OSError):  # a damaged cache is rebuilt
+        with suppress(ValueError, OSError):
             return orjson.loads(cached.read_bytes())
-    entries = _parse(path)
+    parsed = parse(path)
     if cached is not None:
         with suppress(OSError):  # a read-only home only loses the speed-up
-            write_cache(cached, orjson.dumps(entries))
-    return entries
+            write_cache(cached, orjson.dumps(parsed))
+    return parsed
+
+
+@cache
+def _entries() -> dict[str, str]:
+    """Simplified headword -> its first senses, as English words; empty without the package."""
+    return _parsed("cedict", _parse)
 
 
 def _parse(path: Path) -> dict[str, str]:
@@ -113,16 +120,13 @@ def _known_parts(word: str, entries: dict[str, str]) -> list[str]:
 
 @cache
 def _to_simplified() -> dict[int, str]:
-    """Traditional character -> its simplified form, from the dictionary's headwords (written both ways). A
+    """Traditional character -> its simplified form, as a str.translate table; empty without the package."""
+    return {int(k): v for k, v in _parsed("cedict-simplified", _parse_simplified).items()}
+
+
+def _parse_simplified(path: Path) -> dict[str, str]:
+    """Traditional character (as its code point) -> simplified form, from the headwords written both ways. A
     character that is also some word's simplified form ("乾", "后") is left as it is: converting it could be wrong."""
-    path = _source()
-    if path is None:
-        return {}
-    cached = _cache_dir / f"cedict-simplified-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.json" \
-        if _cache_dir else None
-    if cached is not None and cached.is_file():
-        with suppress(ValueError, OSError):
-            return {int(k): v for k, v in orjson.loads(cached.read_bytes()).items()}
     pairs: dict[str, str] = {}
     simplified_chars: set[str] = set()
     with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -135,11 +139,7 @@ def _to_simplified() -> dict[int, str]:
                 for t, s in zip(traditional, simplified, strict=True):
                     if t != s:
                         pairs.setdefault(t, s)
-    table = {ord(t): s for t, s in pairs.items() if t not in simplified_chars}
-    if cached is not None:
-        with suppress(OSError):
-            write_cache(cached, orjson.dumps({str(k): v for k, v in table.items()}))
-    return table
+    return {str(ord(t)): s for t, s in pairs.items() if t not in simplified_chars}
 
 
 def simplified(text: str) -> str:

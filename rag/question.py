@@ -187,10 +187,13 @@ def _terms_with_preamble(text: str) -> tuple[Term, ...]:
     if len(sentences) < 2 or not re.search(r"[?？]\s*$", sentences[-1]) \
             or any(re.search(r"[?？]", s) for s in sentences[:-1]):
         return _terms(text)
-    own = _terms(sentences[-1])
+    return _with_borrowed(_terms(sentences[-1]), " ".join(sentences[:-1]))
+
+
+def _with_borrowed(own: tuple[Term, ...], context: str) -> tuple[Term, ...]:
+    """A question's own terms, then the context's other terms, marked borrowed (they weigh half in scoring)."""
     known = {t.text for t in own}
-    preamble = " ".join(sentences[:-1])
-    return own + tuple(replace(t, borrowed=True) for t in _terms(preamble) if t.text not in known)
+    return own + tuple(replace(t, borrowed=True) for t in _terms(context) if t.text not in known)
 
 
 def asked_clause(text: str) -> str:
@@ -218,11 +221,11 @@ def _asked_type(text: str) -> str:
         typed = _head_type(asked.group(1)) or typed
     # "What is J-Skip?" asks what a thing is; "What are the COMPASS criteria?" asks for the members of a set.
     plural_set = typed == "list" and re.match(r"^\s*what are the\b", text, re.IGNORECASE)
-    words = tokenize(text, precise=True)
-    # ... but "What is the cabin bag allowance?" asks for the allowance itself, not what the word means
-    if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text) and len(words) <= 3 \
-            and not (words and stem(words[-1]) in _MEASURE_NOUNS):
-        return "definition"
+    if typed in ("other", "list") and not plural_set and _SHORT_WHAT_IS.match(text):
+        words = tokenize(text, precise=True)
+        # ... but "What is the cabin bag allowance?" asks for the allowance itself, not what the word means
+        if len(words) <= 3 and not (words and stem(words[-1]) in _MEASURE_NOUNS):
+            return "definition"
     return typed
 
 
@@ -450,8 +453,6 @@ def with_context(question: Question, context: str) -> Question:
     content terms after its own, so it is still about the same thing. A self-contained one is kept."""
     if len(question.focus) >= 3 and question.visa_classes:
         return question
-    own = {t.text for t in question.focus}
-    borrowed = tuple(replace(t, borrowed=True) for t in _terms(context) if t.text not in own)
-    return replace(question, focus=question.focus + borrowed,
+    return replace(question, focus=_with_borrowed(question.focus, context),
                    visa_classes=question.visa_classes or visa_classes(context),
                    document_numbers=question.document_numbers or document_numbers(context))

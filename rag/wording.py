@@ -33,10 +33,11 @@ _ZH_FRAME = re.compile(r"^\s*(?:请问|我想(?:知道|问问?)|想问(?:一下)
 
 # Greetings before a question and thanks after it ("Hi, ...", "... Thanks!", "你好，……谢谢！") ask nothing either.
 # So do the fillers that open a question ("Quick question.", "Sorry if this is a silly question, ...", "不好意思，").
-_GREETING = re.compile(r"^\s*(?:(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|你好|您好|嗨|哈喽)"
+# One or two of them ("Hi, quick question.").
+_GREETING = re.compile(r"^\s*(?:(?:(?:hi|hello|hey|dear\s+\w+|good\s+(?:morning|afternoon|evening)|你好|您好|嗨|哈喽)"
                        r"(?:\s+there)?|(?:a\s+)?quick\s+question|one\s+more\s+(?:thing|question)|sorry\s+to\s+bother\s+you"
                        r"|(?:sorry|excuse\s+me|pardon)(?:\s+(?:if\s+this\s+is|for)\s+(?:a\s+)?(?:silly|dumb|stupid|basic|naive)"
-                       r"\s+question)?|问(?:一|个)个?问题|不好意思|打扰(?:一下)?|请教(?:一下)?)\s*[,!.:，！。：、]*\s*",
+                       r"\s+question)?|问(?:一|个)个?问题|不好意思|打扰(?:一下)?|请教(?:一下)?)\s*[,!.:，！。：、]*\s*){1,2}",
                        re.IGNORECASE)
 _THANKS = re.compile(r"(?<=[?？.!。！\s,，])\s*(?:(?:many\s+)?thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?"
                      r"(?:\s+in\s+advance)?|thx|cheers|谢谢(?:你|您)?|多谢|感谢)\s*[.!。！~～]*\s*$", re.IGNORECASE)
@@ -45,7 +46,7 @@ _THANKS = re.compile(r"(?<=[?？.!。！\s,，])\s*(?:(?:many\s+)?thanks?(?:\s+y
 def _unframed(text: str) -> str:
     """The question inside a polite or indirect frame, without greetings or thanks; a question without them is
     returned as it is."""
-    bare = _THANKS.sub("", _GREETING.sub("", _GREETING.sub("", text, count=1), count=1)).strip()
+    bare = _THANKS.sub("", _GREETING.sub("", text, count=1)).strip()
     text = bare or text
     if _FRAME.match(text):
         rest = _FRAME.sub("", text, count=1)
