@@ -169,6 +169,34 @@ def _siblings(a: str, b: str) -> bool:
     return bool(words_a & words_b) and not (words_a <= words_b or words_b <= words_a)
 
 
+# A labelled category: "Category A", "Tier 1", "Level 7", "A类", "3级". English and Chinese words for the same kind
+# of label are read as one ("Class A" is "A类").
+_CATEGORY_KINDS = {"category": "class", "class": "class", "type": "class", "类": "class", "tier": "tier",
+                   "level": "level", "grade": "level", "级": "level", "band": "band", "档": "band", "group": "group",
+                   "stream": "stream", "schedule": "schedule", "phase": "phase", "stage": "phase"}
+_CATEGORY = re.compile(r"\b(category|class|type|tier|level|grade|band|group|stream|schedule|phase|stage)\s+"
+                       r"([A-Z]|\d{1,2}|[IVX]{1,4})(?![\w-])|(?<![A-Za-z0-9])([A-Z]|\d{1,2})\s*(类|级|档)",
+                       re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def categories(text: str) -> frozenset[tuple[str, str]]:
+    """The labelled categories a text names, as (kind, label): "Category A" and "A类" are both ("class", "A")."""
+    found = set()
+    for match in _CATEGORY.finditer(text):
+        kind, label = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        if label.isalpha() and not label.isupper():
+            continue  # "a class a student takes": a label is a capital letter or a number
+        found.add((_CATEGORY_KINDS[kind.lower()], label.upper()))
+    return frozenset(found)
+
+
+def categories_conflict(asked: frozenset[tuple[str, str]], named: frozenset[tuple[str, str]]) -> bool:
+    """True when a text names another category of the same kind as an asked one, but not the asked one: "B类"
+    for "Category C"."""
+    return any(a not in named and any(n[0] == a[0] for n in named) for a in asked)
+
+
 _IDENTIFIER = re.compile(r"(?<![\w-])(?:[A-Z]{2,}[A-Z0-9-]*|[A-Za-z]*\d(?:[\w.-]|,(?=\d))*)(?![\w-])")
 
 

@@ -53,8 +53,8 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
               r"|多少钱|多少(?:[欧美港澳加日]?元|英镑|块)|费用|收费|工资|薪水|薪资|价格|金额|罚款|罚金|补贴|奖金|学费|租金|申请费|手续费|签证费|年费|会费"),
     ("quantity", r"\bwhat (is|was|are|were) the (\w+ )?(maximum|minimum|max|min|highest|lowest|youngest|oldest|"
                  r"average|total|cap|limit|quota|threshold|rate|score|level)\b|\bhow old\b|最高|最低|上限|下限|平均"
-                 r"|\bwhat (?:[\w-]+ )?(?:score|points)\b"
-                 r"|(?:几|多少)岁|多大(?:年纪|岁数)?(?=可以|能|才|的人|$|[？?])"),
+                 r"|\bwhat (?:[\w-]+ )?(?:score|points|rate)\b"
+                 r"|(?:几|多少)岁|多大(?:年纪|岁数)?(?=可以|能|才|算|的人|$|[？?])"),
     ("quantity", r"\bhow much\b"),  # "how much can a student work": an amount, not a price
     ("count", r"\bhow many\b|\bwhat (is the )?number of\b|\bnumber of\b|多少|(?<!哪)几(个|项|类|种|条|次|名|位|家|所)"),
     # Chinese question words for a body, a person or a place are read first (_ZH_ASKING_WORDS); "在哪几条" and

@@ -14,7 +14,7 @@ import numpy as np
 
 from ingest.sentences import sentence_spans
 from rag.dictionary import simplified
-from rag.names import named_things, names_conflict, visa_classes
+from rag.names import categories, categories_conflict, named_things, names_conflict, visa_classes
 from rag.question import Question, Term
 from rag.retrieve import Evidence, lead_up
 from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, answers_why, defines, has_shape
@@ -248,7 +248,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "typed": float(typed),
         "named_document": float(named),
         "class_conflict": float(bool(asked and asked.isdisjoint(classes))
-                                or names_conflict(question.named, _names_around(evidence))),
+                                or names_conflict(question.named, _names_around(evidence))
+                                or categories_conflict(categories(question.text), _categories_around(evidence))),
         "negation": float(bool(NEGATION.search(evidence.text))),
         "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
         "unit_only": float("passage" not in evidence.found_by),
@@ -292,6 +293,10 @@ def _names_around(evidence: Evidence) -> frozenset[str]:
     """The names a unit is about: those it writes, and its section's and document title's."""
     headings = f"{evidence.metadata.get('section', '')}. {evidence.passage.title}"
     return named_things(evidence.text) | named_things(headings)
+
+
+def _categories_around(evidence: Evidence) -> frozenset[tuple[str, str]]:
+    return categories(f"{evidence.text} {evidence.metadata.get('section', '')}")
 
 
 def _character_pairs(question: Question, text: str) -> float:

@@ -118,7 +118,10 @@ def defines(term: str, text: str) -> bool:
         rf"|[:：—–(（]|是|指|即)"
         # an apposition or a relative clause: "the 30% ruling, a tax facility ...", "X, which gives the right to ..."
         rf"|{start}{name},\s+(?:an?|which)\s"
-        rf"|\b(?:called|known as|termed|named|or|i\.e\.|namely)\W{{0,3}}\s*(?:the\s+)?{name}(?!\w)"
+        # "or" names only after a comma or before quotes: "the certificate of sponsorship, or CoS", 'the system or
+        # "J-Skip"', not "CAD 80,000 or the prevailing wage"
+        rf"|(?:\b(?:called|known as|termed|named|i\.e\.|namely)|,\s*or\b|\bor(?=\s*[\"“'‘「]))\W{{0,3}}\s*"
+        rf"(?:the\s+)?{name}(?!\w)"
         # "A loan counts as a late return if ...": the condition defines it ("must count as X" does not)
         rf"|\b(?:counts?|qualif(?:y|ies)|(?:is|are) treated|(?:is|are) regarded) as\s+(?:an?\s+|the\s+)?{name}"
         rf",?\s+(?:if|when|where|only if|provided|as long as|unless)\b"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.names import named_things, names_conflict
+from rag.names import categories, categories_conflict, named_things, names_conflict
 from rag.question import analyse, answer_type, content_words, defined_term
 
 
@@ -58,6 +58,8 @@ from rag.question import analyse, answer_type, content_words, defined_term
     ("How expensive is the permit?", "money"),
     ("What body hears parking appeals?", "organisation"),
     ("What score does the language test require?", "quantity"),
+    ("What interest rate does the deposit earn?", "quantity"),
+    ("多大年纪算老年人？", "quantity"),
     # "when" asks for a date before a verb it inverts, not as a condition ("... mean when applying").
     ("What does 'stable housing' mean when applying for a library card?", "definition"),
     ("What happens when my pass expires?", "other"),
@@ -164,6 +166,25 @@ def test_the_clause_that_asks_decides_the_kind_of_answer(question: str, kind: st
 ])
 def test_a_sibling_name_conflicts_with_the_asked_one(asked: str, named: str, conflict: bool) -> None:
     assert names_conflict(frozenset({asked}), frozenset({named})) is conflict
+
+
+@pytest.mark.parametrize(("asked", "text", "conflict"), [
+    ("What does a Class C permit cost?", "A Class A permit costs 40 euros and a Class B permit 60 euros.", True),
+    ("What does a Class B permit cost?", "A Class A permit costs 40 euros and a Class B permit 60 euros.", False),
+    ("C类人员的积分标准是多少？", "积分达到85分以上的，可以认定为A类；积分在60分以上的，可以认定为B类。", True),
+    ("What points make a worker Category A?", "积分达到85分以上的，可以认定为A类。", False),  # one label, two languages
+    ("Which jobs are on Tier 1?", "Tier 2 lists jobs with a shorter path to residence.", True),
+    ("Which jobs are on Tier 1?", "Grade 2 staff may apply.", False),  # another kind of label
+    ("What does a Class C permit cost?", "Permits cost 40 euros.", False),  # no label named at all
+])
+def test_another_category_of_the_same_kind_conflicts_with_the_asked_one(asked: str, text: str,
+                                                                        conflict: bool) -> None:
+    assert categories_conflict(categories(asked), categories(text)) is conflict
+
+
+def test_only_a_capital_letter_or_a_number_labels_a_category() -> None:
+    assert categories("a class a student takes") == frozenset()
+    assert categories("Type 2 and Level IV") == {("class", "2"), ("level", "IV")}
 
 
 @pytest.mark.parametrize(("question", "subjects"), [

@@ -111,6 +111,9 @@ Guests. A permit holder may invite one guest boat for up to three nights a seaso
 
 Boats can also be kept ashore at the north marina over the winter. Owners pay 95 Larkhaven
 dollars a month for this.
+
+Berth classes. Berths come in two classes: a Class A berth takes boats up to 8 metres long,
+and a Class B berth takes boats up to 12 metres long.
 """
 
 # A table whose rows are the things a question compares.
@@ -360,11 +363,16 @@ def test_a_comparison_of_two_rows_of_a_table(assistant: Assistant, texts: dict[s
     check(answer, texts, "3 weeks", "1 week")
 
 
+def test_a_labelled_category_is_answered_for_itself(assistant: Assistant, texts: dict[str, str]) -> None:
+    check(assistant.ask("What is the maximum boat length for a Class B berth?"), texts, "12 metres")
+
+
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
                "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?",
                # The page's own topic words are in every sentence; the noun asked for ("名额", "押金") is in none.
                "绿卡每年发放多少名额？", "蓝卡的押金是多少？",
-               "Why are children's books exempt from late charges?"]  # the library states no reason
+               "Why are children's books exempt from late charges?",  # the library states no reason
+               "What is the maximum boat length for a Class C berth?"]  # only classes A and B exist
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)

@@ -34,6 +34,10 @@ from rag.shapes import defines, has_shape
     ("tev procedure", "Nationals use the combined Entry and Residence (TEV) procedure, which covers both.", True),
     ("nprm", "Action: notice of proposed rulemaking (NPRM).", True),
     ("f visa", "| (3) | F | People coming for exchanges and visits |", True),
+    # "or" names a thing after a comma or before quotes, not as a plain alternative
+    ("going rate", "Members pay 18 euros a year or the going rate, whichever is higher.", False),
+    ("LSR", "The loan scheme for researchers, or LSR, lends rare books.", True),
+    ("R-Pass", 'A further track, the research reader system or "R-Pass", opened in 2023.', True),
 ])
 def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool) -> None:
     assert defines(term, text) is defined
