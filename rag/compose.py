@@ -138,7 +138,8 @@ def completed(unit: Evidence, read_on: ReadOn, list_items: int, max_words: int) 
     if len(parts) == 1:
         return unit
     text = " ".join([unit.text, *(render(p, as_item=True) for p in parts[1:])])
-    return replace(unit, text=text, terms=unit.terms.union(*(p.terms for p in parts[1:])))
+    metadata = {**unit.metadata, "items": len(parts) - 1} if introduces(unit.text) else unit.metadata
+    return replace(unit, text=text, metadata=metadata, terms=unit.terms.union(*(p.terms for p in parts[1:])))
 
 
 def yes_no_lead(question: Question, unit: Evidence) -> str:

@@ -40,7 +40,7 @@ def holds_answer(question: Question, unit: ScoredUnit) -> bool:
         return False
     if not unit.evidence.terms:  # a connective standing alone ("and"), nothing to say
         return False
-    if (question.answer_type in REQUIRED_SHAPES or question.defined) and not unit.typed:
+    if (question.answer_type in REQUIRED_SHAPES or question.defined or question.members) and not unit.typed:
         return False
     if question.answer_type != "comparison" and question.subjects and not mentions(question.subjects[0], unit):
         return False  # one side of a comparison: the unit must be about that side's subject

@@ -121,6 +121,7 @@ class Question:
     aspects: tuple[str, ...] = ()  # what it compares them on ("sponsorship", "fees")
     counted: tuple[str, ...] = field(default_factory=tuple)  # "how many X": the stems of X
     defined: str = ""  # the term a definition question asks about ("cap-subject" in "What does 'cap-subject' mean?")
+    members: bool = False  # a list question asks what a named list holds ("Which jobs are on the Shortage List?")
 
     @property
     def chinese_terms(self) -> tuple[str, ...]:
@@ -367,6 +368,13 @@ _DEFINED = re.compile(r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:meant by\s+)
                       r"|什么是(.+?)[？?]*$|^(.+?)是(?:什么|指什么|什么意思)", re.IGNORECASE)
 
 
+# "Which jobs are on Ireland's Ineligible Occupations List?", "目录里都有哪些岗位？": what a named list holds. A
+# document may name such a list without giving its entries, and a sentence that mentions it does not answer.
+_MEMBERS = re.compile(r"\b(?:on|in|from)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,5}(?:list|register|"
+                      r"schedule|catalogue|catalog|directory)\b|(?:名单|名录|目录|清单)(?:上|里|中|内)?.{0,4}(?:哪些|哪几)",
+                      re.IGNORECASE)
+
+
 def defined_term(text: str) -> str:
     """The term a definition question asks about: a quoted term, else the phrase after "what is"."""
     quoted = _QUOTED.search(text)
@@ -420,6 +428,7 @@ def analyse(text: str, *, split: bool = True, kind: str = "") -> Question:
         aspects=comparison_aspects(read) if kind == "comparison" else (),
         counted=_counted(read),
         defined=defined_term(read) if kind == "definition" else "",
+        members=kind == "list" and bool(_MEMBERS.search(read)),
     )
 
 

@@ -17,7 +17,7 @@ from rag.dictionary import simplified
 from rag.names import categories, categories_conflict, named_things, names_conflict, visa_classes
 from rag.question import Question, Term
 from rag.retrieve import Evidence, lead_up
-from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, answers_why, defines, has_shape
+from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, answers_why, defines, enumerates, has_shape
 from rag.terms import covers, says_absent, tokenize
 
 # Question-level signals tried on train (margin, uncovered focus, missing identifiers, language...) all
@@ -237,6 +237,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         or (question.answer_type == "reason" and _answers_why(evidence))
     if question.answer_type not in REQUIRED_SHAPES and question.answer_type in SHAPES:
         typed = bool(SHAPES[question.answer_type].search(evidence.text))
+    if question.members:  # what a named list holds: its entries, not a sentence that only names the list
+        typed = _names_entries(evidence)
     if question.defined:  # a definition is of the asked term, in the unit or in the title it sits under
         typed = defines(question.defined, evidence.text) or defines(question.defined, evidence.passage.title)
     named = bool(question.document_numbers & set(tokenize(evidence.passage.title)))
@@ -273,6 +275,13 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         # "when": the scorer weighs the two kinds of match apart.
         "defines": float(bool(question.defined) and typed),
     }, classes
+
+
+def _names_entries(evidence: Evidence) -> bool:
+    """Does the unit give entries of a list: a table row, an introduction read with its items, a run of short
+    names ("welders, nurses and chefs")?"""
+    return (evidence.metadata.get("kind") == "table_row" or evidence.metadata.get("items", 0) >= 2
+            or enumerates(evidence.text))
 
 
 _LABEL = re.compile(r"^\s*(?:[-*]\s+)?([^:：\n]{1,40}?)\s*[:：]\s*\S")

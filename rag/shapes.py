@@ -78,7 +78,8 @@ DAY = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19
                   r"|\d{1,2}月\d{1,2}日", re.IGNORECASE)
 # Types whose shape must be present for a unit to answer; the others only raise a unit's score. (Requiring a list
 # to enumerate, with the question's own words blanked, was tried in stop 25: "the job is not on the Ineligible
-# Occupations List" no longer answered "Which jobs are on it?", but as many right list answers were lost.)
+# Occupations List" no longer answered "Which jobs are on it?", but as many right list answers were lost. Since
+# stop 27 only a question about what a named list holds needs a unit that `enumerates`: Question.members.)
 REQUIRED_SHAPES = frozenset({"date", "duration", "money", "percentage", "count", "quantity", "person", "organisation",
                              "place", "reason"})
 NEGATION = re.compile(r"\b(?:no|not|never|none|neither|nor|without|cannot|can't|doesn't|don't|isn't|aren't|"
@@ -131,6 +132,23 @@ def defines(term: str, text: str) -> bool:
     acronym, _, rest = term.partition(" ")
     return bool(rest and acronym.isupper() and acronym.isalpha() and re.search(
         rf"[(（]{re.escape(acronym)}[)）]\s+{re.escape(rest)}(?!\w)", text, re.IGNORECASE))
+
+
+_SEPARATOR = re.compile(r"(?<!\d),|,(?!\d)|[;:、；：]|\s+(?:and|or)\s+|(?<=[^\d\s])\s*[-*•]\s+|和|及|以及|或者")
+
+
+# A clause goes on with a verb or a connective ("..., then no degree is needed"); an entry names a thing.
+_CLAUSE = re.compile(r"(?:is|are|was|were|be|been|has|have|had|do|does|did|can|may|must|will|would|should|then|if|"
+                     r"as|when|while|which|that|who|it|they|there|but|so|not|no)\b", re.IGNORECASE)
+
+
+def enumerates(text: str, entries: int = 2) -> bool:
+    """Does the text go on to name several short things in a row ("The list includes software engineers, data
+    scientists and nurses", "岗位包括：软件工程师、数据科学家、护士")? Clauses joined by commas ("..., as long as
+    ...") are not a list's entries; what comes before the first separator introduces them."""
+    after_first = [p.strip() for p in _SEPARATOR.split(text)[1:]]
+    return sum(bool(p) and not _CLAUSE.match(p) and (len(p.split()) <= 5 if re.search(r"[A-Za-z]", p) else len(p) <= 15)
+               for p in after_first) >= entries
 
 
 # A "why" question a document asks itself, ending where its answer begins ("... even if you pay. Why? Our staff lift

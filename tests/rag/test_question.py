@@ -182,6 +182,17 @@ def test_another_category_of_the_same_kind_conflicts_with_the_asked_one(asked: s
     assert categories_conflict(categories(asked), categories(text)) is conflict
 
 
+@pytest.mark.parametrize(("question", "members"), [
+    ("Which jobs are on the city's Shortage Occupation List?", True),
+    ("What boats are on the harbour watch list?", True),
+    ("紧缺人才目录里都有哪些岗位？", True),
+    ("Which documents are in the application pack?", False),  # a pack is no named list
+    ("Why are welders on the Shortage Occupation List?", False),  # asks a reason, not the entries
+])
+def test_a_list_question_about_what_a_named_list_holds(question: str, members: bool) -> None:
+    assert analyse(question).members is members
+
+
 def test_only_a_capital_letter_or_a_number_labels_a_category() -> None:
     assert categories("a class a student takes") == frozenset()
     assert categories("Type 2 and Level IV") == {("class", "2"), ("level", "IV")}

@@ -114,6 +114,9 @@ dollars a month for this.
 
 Berth classes. Berths come in two classes: a Class A berth takes boats up to 8 metres long,
 and a Class B berth takes boats up to 12 metres long.
+
+Lists. The Harbour Office keeps a priority list for berths: rescue boats, ferries and fishing
+boats. Owners of boats on the Harbour Watch List may not renew their permits.
 """
 
 # A table whose rows are the things a question compares.
@@ -367,12 +370,17 @@ def test_a_labelled_category_is_answered_for_itself(assistant: Assistant, texts:
     check(assistant.ask("What is the maximum boat length for a Class B berth?"), texts, "12 metres")
 
 
+def test_what_a_named_list_holds_is_answered_with_its_entries(assistant: Assistant, texts: dict[str, str]) -> None:
+    check(assistant.ask("Which boats are on the priority list?"), texts, "rescue boats", "ferries", "fishing boats")
+
+
 NEAR_MISSES = ["How long does Blue Card processing take?", "What salary do Blue Card librarians earn?",
                "How many Green Cards were issued last year?", "What is the replacement fee for a lost Green Card?",
                # The page's own topic words are in every sentence; the noun asked for ("名额", "押金") is in none.
                "绿卡每年发放多少名额？", "蓝卡的押金是多少？",
                "Why are children's books exempt from late charges?",  # the library states no reason
-               "What is the maximum boat length for a Class C berth?"]  # only classes A and B exist
+               "What is the maximum boat length for a Class C berth?",  # only classes A and B exist
+               "Which boats are on the Harbour Watch List?"]  # named, its entries never given
 
 
 @pytest.mark.parametrize("question", NEAR_MISSES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.shapes import defines, has_shape
+from rag.shapes import defines, enumerates, has_shape
 
 
 @pytest.mark.parametrize(("term", "text", "defined"), [
@@ -89,3 +89,18 @@ def test_a_number_must_count_the_thing_asked_about_in_either_language() -> None:
     # An English question about a Chinese text: the noun after the number counts through its English.
     assert has_shape("count", "全市共有4所大学。", ("university",))
     assert not has_shape("count", "全市共有4个公园。", ("university",))
+
+
+@pytest.mark.parametrize(("text", "listed"), [
+    ("The Shortage List includes welders, nurses and chefs.", True),
+    ("名单上的岗位包括：焊工、护士、厨师。", True),
+    ("Jobs on the list: - welders - nurses - chefs", True),
+    # clauses joined by commas and "and" are not entries, nor is a list named inside a sentence
+    ("A job qualifies if it pays at least 64,000 a year and is not on the Ineligible List; then no degree is "
+     "needed, as long as the applicant has experience.", False),
+    ("Two bonuses can add more: 20 points for jobs on the Shortage List, and 10 points for firms in selected "
+     "programmes.", False),
+])
+def test_a_text_that_names_the_entries_of_a_list(text: str, listed: bool) -> None:
+    assert enumerates(text) is listed
+
