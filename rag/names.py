@@ -197,6 +197,18 @@ def categories_conflict(asked: frozenset[tuple[str, str]], named: frozenset[tupl
     return any(a not in named and any(n[0] == a[0] for n in named) for a in asked)
 
 
+# The two sides of a border: "applied for from inside Canada" is not answered by "applied for from outside Canada".
+_INSIDE = re.compile(r"\b(?:inside|in-country)\b|境内|国内", re.IGNORECASE)
+_OUTSIDE = re.compile(r"\b(?:outside|out-of-country)\b|境外|国外", re.IGNORECASE)
+
+
+def other_side(asked: str, text: str) -> bool:
+    """True when the text speaks only of the other side of a border than the question does ("outside the UK"
+    for "from inside the UK")."""
+    return any(this.search(asked) and not other.search(asked) and other.search(text) and not this.search(text)
+               for this, other in ((_INSIDE, _OUTSIDE), (_OUTSIDE, _INSIDE)))
+
+
 _IDENTIFIER = re.compile(r"(?<![\w-])(?:[A-Z]{2,}[A-Z0-9-]*|[A-Za-z]*\d(?:[\w.-]|,(?=\d))*)(?![\w-])")
 
 

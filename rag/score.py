@@ -14,7 +14,7 @@ import numpy as np
 
 from ingest.sentences import sentence_spans
 from rag.dictionary import simplified
-from rag.names import categories, categories_conflict, named_things, names_conflict, visa_classes
+from rag.names import categories, categories_conflict, named_things, names_conflict, other_side, visa_classes
 from rag.question import Question, Term
 from rag.retrieve import Evidence, lead_up
 from rag.shapes import DAY, NEGATION, REQUIRED_SHAPES, SHAPES, answers_why, defines, enumerates, has_shape
@@ -251,7 +251,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "named_document": float(named),
         "class_conflict": float(bool(asked and asked.isdisjoint(classes))
                                 or names_conflict(question.named, _names_around(evidence))
-                                or categories_conflict(categories(question.text), _categories_around(evidence))),
+                                or categories_conflict(categories(question.text), _categories_around(evidence))
+                                or other_side(question.text, evidence.text)),
         "negation": float(bool(NEGATION.search(evidence.text))),
         "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
         "unit_only": float("passage" not in evidence.found_by),

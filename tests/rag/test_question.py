@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.names import categories, categories_conflict, named_things, names_conflict
+from rag.names import categories, categories_conflict, named_things, names_conflict, other_side
 from rag.question import analyse, answer_type, content_words, defined_term
 
 
@@ -191,6 +191,18 @@ def test_another_category_of_the_same_kind_conflicts_with_the_asked_one(asked: s
 ])
 def test_a_list_question_about_what_a_named_list_holds(question: str, members: bool) -> None:
     assert analyse(question).members is members
+
+
+@pytest.mark.parametrize(("asked", "text", "conflict"), [
+    ("What is the fee when applying from inside the UK?", "The fee is 769 pounds when applying from outside the UK.",
+     True),
+    ("How long does it take from outside Canada?", "Applications from inside Canada take 4 weeks.", True),
+    ("How long does it take from outside Canada?", "Applications from outside Canada take 2 weeks.", False),
+    ("在英国境内申请要多少钱？", "在英国境外申请的费用是769英镑。", True),
+    ("What is the fee?", "The fee is 769 pounds when applying from outside the UK.", False),  # no side asked
+])
+def test_the_other_side_of_a_border_is_not_the_asked_one(asked: str, text: str, conflict: bool) -> None:
+    assert other_side(asked, text) is conflict
 
 
 def test_only_a_capital_letter_or_a_number_labels_a_category() -> None:

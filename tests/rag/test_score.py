@@ -156,3 +156,20 @@ def test_a_table_row_is_about_the_classes_its_columns_are_headed_by() -> None:
     assert _features("What is the F-2-T visa fee?", row)["class_conflict"] == 0.0
     assert _features("What is the D-2 visa fee?", row)["class_conflict"] == 1.0
 
+
+def test_the_other_side_of_a_border_conflicts_with_the_asked_side() -> None:
+    outside = _sentence_of("A permit applied for from outside the country costs 120 euros.")
+    assert _features("What does a permit cost when applied for from inside the country?", outside)[
+        "class_conflict"] == 1.0
+    assert _features("What does a permit cost when applied for from outside the country?", outside)[
+        "class_conflict"] == 0.0
+    both = _sentence_of("A permit costs 120 euros outside the country and 90 euros inside it.")
+    assert _features("What does a permit cost inside the country?", both)["class_conflict"] == 0.0
+    assert _features("在境内申请许可要多少钱？", _sentence_of("在境外申请的许可收费120欧元。"))["class_conflict"] == 1.0
+
+
+def test_another_labelled_category_conflicts_with_the_asked_one() -> None:
+    classes = _sentence_of("A Class A permit costs 40 euros and a Class B permit 60 euros.")
+    assert _features("What does a Class C permit cost?", classes)["class_conflict"] == 1.0
+    assert _features("What does a Class B permit cost?", classes)["class_conflict"] == 0.0
+
