@@ -63,15 +63,20 @@ SHAPES: dict[str, re.Pattern[str]] = {
                         r"portal|centre|center|app)\b"
                         r"|国|省|市|境内|境外|地区|网上|线上|窗口|办事处|售票处|网站|大使馆|领事馆|中心|大厅|平台|小程序"
                         r"|官网|柜台"),
-    "reason": re.compile(r"\b(?:because|since|due to|owing to|in order to|so that|so as to|aims?|aimed|purpose|"
-                         r"reasons?|goals?|intended|intends|designed to|meant to|rationale|to (?:attract|"
+    # "since" a time ("Since 2021 ...") gives no reason
+    "reason": re.compile(rf"\b(?:because|since(?!\s+(?:\d|{_MONTH}\b|then\b))|due to|owing to|in order to|"
+                         r"so that|so as to|aims?|aimed|purpose|reasons?|goals?|intended|intends|designed to|"
+                         r"meant to|rationale|to (?:attract|"
                          r"protect|prevent|ensure|promote|encourage|make|address|reduce|improve|help|support|"
-                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?)\b"
-                         r"|为了|旨在|因为|由于|目的|以便|以免|以防|以确保|原因|理由|所以|因此|从而|出于|是为|用于|有利于|有助于"),
+                         r"fund|curb|stop|raise|give|favor|favour|prioriti[sz]e)|find(?:s|ings)?|says|argues?|"
+                         # what follows from a reason: "X, so Y" and "X; as a result, Y" give X as Y's reason
+                         r"therefore|thus|hence|as a result|consequently)\b|,\s*so\b(?!\s+(?:that|as|far|much|many))"
+                         r"|为了|旨在|因为|由于|目的|以便|以免|以防|以确保|原因|理由|所以|因此|从而|出于|是为|用于|有利于|有助于",
+                         re.IGNORECASE),
     "definition": re.compile(r"\b(?:means?|meaning|refers? to|is defined|defined as|definition|is an?|are|i\.e\.|"
-                             r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是"),
+                             r"that is|known as|called)\b|[:：]|是指|指的是|即|定义|是", re.IGNORECASE),
     "list": re.compile(r"[:：]\s*$|,.*\b(?:and|or)\b|、|；|;|\b(?:either|both|following|include|including|"
-                       r"categories|types|groups)\b"),
+                       r"categories|types|groups)\b", re.IGNORECASE),
 }
 # A date names a day ("September 21, 2025", "2025-09-21", "8月14日"), not only a year or a fiscal year.
 DAY = re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}\b|\b(?:19|20)\d\d-\d\d-\d\d\b"

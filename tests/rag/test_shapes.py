@@ -49,6 +49,11 @@ def test_a_text_that_defines_the_asked_term(term: str, text: str, defined: bool)
     ("reason", "符合条件的人才可以直接申请落户。", False),  # "可以" and "为" say no reason
     ("reason", "Members renew online in order to skip the queue.", True),
     ("reason", "Members must keep their receipts for two years.", False),
+    ("reason", "Because no permit is needed, owners can start at once.", True),  # a reason opening a sentence
+    ("reason", "The fees follow the price index, so they change every year.", True),  # what follows from it
+    ("reason", "Since 2021 new applicants join a waiting list.", False),  # "since" a time is no reason
+    ("reason", "Since the fee rose, fewer members renew.", True),
+    ("reason", "The pass has been cheap, so far.", False),
     ("count", "The H1B rules for FY2026.", False),  # digits inside names count nothing
     ("percentage", "未经转诊的，报销比例降低20个百分点。", True),  # percentage points are a share
     ("percentage", "The discount fell by 5 percentage points.", True),
