@@ -252,7 +252,8 @@ def features_of(question: Question, evidence: Evidence, query_vector: np.ndarray
         "class_conflict": float(bool(asked and asked.isdisjoint(classes))
                                 or names_conflict(question.named, _names_around(evidence))
                                 or categories_conflict(categories(question.text), _categories_around(evidence))
-                                or other_side(question.text, evidence.text)),
+                                # "Can I apply from inside the UK?" may be answered by "... from outside the UK"
+                                or (question.answer_type != "yes_no" and other_side(question.text, evidence.text))),
         "negation": float(bool(NEGATION.search(evidence.text))),
         "passage_rank": min(evidence.rank, top_k) / max(1, top_k),
         "unit_only": float("passage" not in evidence.found_by),

@@ -166,6 +166,9 @@ def test_the_other_side_of_a_border_conflicts_with_the_asked_side() -> None:
     both = _sentence_of("A permit costs 120 euros outside the country and 90 euros inside it.")
     assert _features("What does a permit cost inside the country?", both)["class_conflict"] == 0.0
     assert _features("在境内申请许可要多少钱？", _sentence_of("在境外申请的许可收费120欧元。"))["class_conflict"] == 1.0
+    # For a yes/no question the other side may be the answer: "Can I apply from inside?" "... only from outside."
+    only_outside = _sentence_of("A permit can only be applied for from outside the country.")
+    assert _features("Can I apply for a permit from inside the country?", only_outside)["class_conflict"] == 0.0
 
 
 def test_another_labelled_category_conflicts_with_the_asked_one() -> None:
